@@ -1,0 +1,177 @@
+//! The decision: token → verdict, and event → response. Built once, then borrowed.
+//!
+//! Order (RFC 7515 §5.2, RFC 8725): size, split, header (alg allowlist, `crit`, key
+//! selection), signature, and only then the claims — nothing about the claims is looked at,
+//! or told, before the signature holds.
+
+use crate::claims::{self, Policy};
+use crate::event::{self, Kind};
+use crate::header;
+use crate::json::{PADDING, Parser, Value};
+use crate::keys::KeySet;
+use crate::reason::Reason;
+use crate::response::{self, ContextClaim, Format, Response};
+use crate::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
+use crate::{b64, verify};
+
+/// Everything configured at cold start.
+#[derive(Clone, Debug)]
+pub struct Authorizer {
+    pub keys: KeySet,
+    pub policy: Policy,
+    /// Claims forwarded in the response context (`JWT_CONTEXT_CLAIMS`); `sub` always is.
+    pub context: Vec<ContextClaim>,
+    /// Cookie read when there is no Authorization value (`JWT_TOKEN_COOKIE`).
+    pub cookie: Option<String>,
+    /// How 2.0 events are answered (`JWT_RESPONSE_FORMAT`).
+    pub format: Format,
+}
+
+/// A refusal: the reason, and the subject when it is known and authentic (claims-stage
+/// failures, behind a verified signature). Allocates only on this path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denial {
+    pub reason: Reason,
+    pub sub: Option<Box<str>>,
+}
+
+impl From<Reason> for Denial {
+    fn from(reason: Reason) -> Self {
+        Denial { reason, sub: None }
+    }
+}
+
+/// Buffers reused across requests so the success path does not allocate after warm-up.
+pub struct Scratch {
+    token: TokenScratch,
+    events: Parser,
+    event: Vec<u8>,
+}
+
+struct TokenScratch {
+    parser: Parser,
+    /// Decoded header, then decoded claims; sized for the largest token plus parser padding.
+    header: Box<[u8]>,
+    claims: Box<[u8]>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        let decoded = MAX_TOKEN_LEN / 4 * 3 + 3 + PADDING;
+        Scratch {
+            token: TokenScratch {
+                parser: Parser::with_capacity(2048),
+                header: vec![0; decoded].into_boxed_slice(),
+                claims: vec![0; decoded].into_boxed_slice(),
+            },
+            events: Parser::with_capacity(4096),
+            event: Vec::with_capacity(4096),
+        }
+    }
+}
+
+/// The outcome of one event: the response, and the refusal (`None` on allow).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Handled {
+    pub response: Response,
+    pub denial: Option<Denial>,
+}
+
+impl Authorizer {
+    /// Verifies `token` at `now` (Unix seconds). On success, calls `on_valid` with the
+    /// claims and subject while they are still borrowed from the scratch buffers.
+    pub fn verify<R>(
+        &self,
+        token: &[u8],
+        now: u64,
+        scratch: &mut Scratch,
+        on_valid: impl FnOnce(Value<'_, '_>, &str) -> R,
+    ) -> Result<R, Denial> {
+        self.verify_in(token, now, &mut scratch.token, on_valid)
+    }
+
+    /// The hot path without a response: `Ok(())` when `token` authorizes.
+    pub fn decide(&self, token: &[u8], now: u64, scratch: &mut Scratch) -> Result<(), Denial> {
+        self.verify(token, now, scratch, |_, _| ())
+    }
+
+    fn verify_in<R>(
+        &self,
+        token: &[u8],
+        now: u64,
+        s: &mut TokenScratch,
+        on_valid: impl FnOnce(Value<'_, '_>, &str) -> R,
+    ) -> Result<R, Denial> {
+        let parts = token::split(token)?;
+        // Header → algorithm and key, before any crypto.
+        let len = b64::decode(parts.header, &mut s.header)?.len();
+        let key = s
+            .parser
+            .parse(&mut s.header, len, |h| {
+                let h = header::parse(h, self.policy.algorithms)?;
+                Ok::<_, Reason>((self.keys.select(h.kid, h.alg)?, h.alg))
+            })
+            .and_then(|r| r);
+        let (key, alg) = key?;
+        // Signature (RFC 7515 §5.2 step 8); a wrong-length signature is simply wrong.
+        let mut sig = [0u8; MAX_SIGNATURE_LEN];
+        let sig = b64::decode(parts.signature, &mut sig).map_err(|_| Reason::BadSignature)?;
+        verify::verify(key, alg, parts.signing_input, sig)?;
+        // Claims, behind a verified signature.
+        let len = b64::decode(parts.claims, &mut s.claims)?.len();
+        let checked = s.parser.parse(&mut s.claims, len, |c| match claims::validate(c, &self.policy, now) {
+            Ok(sub) => Ok(on_valid(c, sub)),
+            Err(reason) => Err(Denial { reason, sub: claims::subject(c).map(Into::into) }),
+        });
+        checked?
+    }
+
+    /// Answers one raw authorizer event (any bytes) at `now`. Never fails: anything
+    /// unexpected is a refusal in the shape the event (or the configuration) calls for.
+    pub fn handle(&self, event: &[u8], now: u64, scratch: &mut Scratch) -> Handled {
+        let Scratch { token, events, event: buf } = scratch;
+        buf.clear();
+        buf.extend_from_slice(event);
+        buf.resize(event.len() + PADDING, 0);
+        let handled = events.parse(buf, event.len(), |ev| {
+            let req = event::read(ev, self.cookie.as_deref())?;
+            Ok::<_, Reason>(self.answer(req, now, token))
+        });
+        match handled {
+            Ok(Ok(h)) => h,
+            Ok(Err(reason)) | Err(reason) => {
+                let response = match self.format {
+                    Format::Simple => Response::simple(false, Default::default()),
+                    Format::Iam => Response::Unauthorized,
+                };
+                Handled { response, denial: Some(reason.into()) }
+            }
+        }
+    }
+
+    fn answer(&self, req: event::Request<'_>, now: u64, s: &mut TokenScratch) -> Handled {
+        let iam = req.kind != Kind::HttpV2 || self.format == Format::Iam;
+        let resource = req.arn.and_then(event::stage_wildcard);
+        let verdict = req.token.map_err(Denial::from).and_then(|token| {
+            self.verify_in(token.as_bytes(), now, s, |claims, sub| {
+                let ctx = response::context(claims, sub, &self.context, iam);
+                (sub.to_owned(), ctx)
+            })
+        });
+        match (verdict, iam) {
+            (Ok((_, ctx)), false) => Handled { response: Response::simple(true, ctx), denial: None },
+            (Err(d), false) => Handled { response: Response::simple(false, Default::default()), denial: Some(d) },
+            (Ok((sub, ctx)), true) => match resource {
+                Some(res) => Handled { response: Response::policy(&sub, true, res, ctx), denial: None },
+                None => Handled { response: Response::Unauthorized, denial: Some(Reason::BadEvent.into()) },
+            },
+            (Err(d), true) => {
+                let response = match (&d.sub, resource, d.reason.is_forbidden()) {
+                    (Some(sub), Some(res), true) => Response::policy(sub, false, res, Default::default()),
+                    _ => Response::Unauthorized,
+                };
+                Handled { response, denial: Some(d) }
+            }
+        }
+    }
+}

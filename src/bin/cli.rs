@@ -1,0 +1,232 @@
+//! `jwt-authorizer-cli`: the authorizer on your machine, through the Lambda's code path.
+//!
+//!   demo                         authorize bundled sample events with a bundled demo key
+//!   check --event FILE|- | --token TOKEN [--now UNIX]
+//!                                authorize with the same env configuration as the Lambda;
+//!                                exit 0 allow, 1 deny, 2 error
+//!   mint --key PKCS8.pem --claims JSON [--ttl SECONDS] [--alg RS256] [--kid KID]
+//!   jwks --key PUBLIC.pem [--kid KID] [--alg RS256]
+#![forbid(unsafe_code)]
+
+use jwt_authorizer::keys::Key;
+use jwt_authorizer::mint::Signer;
+use jwt_authorizer::verify::Alg;
+use jwt_authorizer::{Authorizer, Scratch, config};
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+const USAGE: &str = "usage: jwt-authorizer-cli <command>
+  demo                              authorize bundled sample events with the bundled demo key
+  check (--event FILE|- | --token TOKEN) [--now UNIX_SECONDS]
+                                    authorize with the Lambda's JWT_* environment;
+                                    exit 0 allow, 1 deny, 2 error
+  mint --key PKCS8.pem --claims JSON [--ttl SECONDS] [--alg RS256] [--kid KID] [--now UNIX_SECONDS]
+                                    sign a test token (exp = now + ttl, default 60)
+  jwks --key PUBLIC.pem [--kid KID] [--alg RS256]
+                                    print a JWKS for a PEM public key (kid: RFC 7638 thumbprint)";
+
+const DEMO_PRIVATE_KEY: &str = include_str!("../../demo/demo.key.pem");
+const DEMO_PUBLIC_KEY: &str = include_str!("../../demo/demo.pub.pem");
+const EVENT_V2: &str = include_str!("../../demo/events/http-api-v2.json");
+const EVENT_V2_NO_TOKEN: &str = include_str!("../../demo/events/http-api-v2-no-token.json");
+const EVENT_REST_TOKEN: &str = include_str!("../../demo/events/rest-token.json");
+const EVENT_REST_REQUEST: &str = include_str!("../../demo/events/rest-request.json");
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(),
+        Some("check") => check(&args[1..]),
+        Some("mint") => mint(&args[1..]),
+        Some("jwks") => jwks(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("{e}");
+        ExitCode::from(2)
+    })
+}
+
+/// `--name value` options; every option takes a value.
+fn options<'a>(args: &'a [String], known: &[&str]) -> Result<Vec<(&'a str, &'a str)>, String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        if !known.contains(&flag.as_str()) {
+            return Err(format!("unknown argument {flag}\n{USAGE}"));
+        }
+        let value = it.next().ok_or(format!("{flag} needs a value"))?;
+        out.push((flag.as_str(), value.as_str()));
+    }
+    Ok(out)
+}
+
+fn opt<'a>(opts: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
+    opts.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| *v)
+}
+
+fn now_or(opts: &[(&str, &str)]) -> Result<u64, String> {
+    match opt(opts, "--now") {
+        Some(n) => n.parse().map_err(|_| "--now takes Unix seconds".to_owned()),
+        None => Ok(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())),
+    }
+}
+
+fn read(path: &str) -> Result<Vec<u8>, String> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| format!("stdin: {e}"))?;
+        return Ok(buf);
+    }
+    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
+}
+
+fn parse_alg(opts: &[(&str, &str)]) -> Result<Alg, String> {
+    let name = opt(opts, "--alg").unwrap_or("RS256");
+    Alg::from_name(name).ok_or(format!("--alg: unsupported algorithm {name}"))
+}
+
+/// A payload-2.0 event carrying `authorization` (used for `check --token`).
+fn v2_event(authorization: &str) -> Vec<u8> {
+    EVENT_V2.replace("{{AUTHORIZATION}}", &json_escape(authorization)).into_bytes()
+}
+
+fn with_token(template: &str, authorization: &str) -> Vec<u8> {
+    template.replace("{{AUTHORIZATION}}", &json_escape(authorization)).into_bytes()
+}
+
+fn json_escape(s: &str) -> String {
+    let quoted = serde_json::to_string(s).unwrap_or_default();
+    quoted[1..quoted.len().saturating_sub(1)].to_owned()
+}
+
+fn check(args: &[String]) -> Result<ExitCode, String> {
+    let opts = options(args, &["--event", "--token", "--now"])?;
+    let now = now_or(&opts)?;
+    let event = match (opt(&opts, "--event"), opt(&opts, "--token")) {
+        (Some(path), None) => read(path)?,
+        (None, Some(token)) => v2_event(&format!("Bearer {token}")),
+        _ => return Err(format!("check needs exactly one of --event or --token\n{USAGE}")),
+    };
+    let loaded = config::from_env().map_err(|e| e.to_string())?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let handled = loaded.authorizer.handle(&event, now, &mut Scratch::default());
+    match handled.response.to_json() {
+        Some(json) => println!("{json}"),
+        None => println!(r#"{{"errorType":"Unauthorized","errorMessage":"Unauthorized"}}"#),
+    }
+    match handled.denial {
+        None => {
+            eprintln!("decision: allow");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(d) => {
+            eprintln!("decision: deny ({})", d.reason);
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn mint(args: &[String]) -> Result<ExitCode, String> {
+    let opts = options(args, &["--key", "--claims", "--ttl", "--alg", "--kid", "--now"])?;
+    let key = read(opt(&opts, "--key").ok_or("mint needs --key")?)?;
+    let signer = Signer::from_pkcs8(&key).map_err(|e| format!("--key: {e}"))?;
+    let mut claims: serde_json::Value =
+        serde_json::from_str(opt(&opts, "--claims").unwrap_or("{}")).map_err(|e| format!("--claims: {e}"))?;
+    let obj = claims.as_object_mut().ok_or("--claims must be a JSON object")?;
+    let now = now_or(&opts)?;
+    let ttl: u64 = opt(&opts, "--ttl").unwrap_or("60").parse().map_err(|_| "--ttl takes seconds")?;
+    obj.entry("iat").or_insert(now.into());
+    obj.entry("exp").or_insert((now + ttl).into());
+    println!("{}", signer.sign(&claims, parse_alg(&opts)?, opt(&opts, "--kid")));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn jwks(args: &[String]) -> Result<ExitCode, String> {
+    let opts = options(args, &["--key", "--kid", "--alg"])?;
+    let pem = read(opt(&opts, "--key").ok_or("jwks needs --key")?)?;
+    let key = Key::from_pem(&String::from_utf8_lossy(&pem)).map_err(|e| format!("--key: {e}"))?;
+    let kid = opt(&opts, "--kid").map_or_else(|| key.thumbprint(), str::to_owned);
+    let jwks = serde_json::json!({ "keys": [key.to_jwk(&kid, parse_alg(&opts)?)] });
+    println!("{jwks}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo: a fixed configuration, real tokens signed now with the bundled demo key,
+/// real event shapes, and `Authorizer::handle` — what the Lambda runs per invocation.
+fn demo() -> Result<ExitCode, String> {
+    let demo_env = |name: &str| -> Option<String> {
+        match name {
+            "JWT_PUBLIC_KEY" => Some(DEMO_PUBLIC_KEY.to_owned()),
+            "JWT_ISSUER" => Some("https://demo.clerk.accounts.dev".to_owned()),
+            "JWT_AUTHORIZED_PARTIES" => Some("https://app.example.com".to_owned()),
+            "JWT_REQUIRE" => Some("metadata.role=admin".to_owned()),
+            "JWT_CONTEXT_CLAIMS" => Some("email,role=metadata.role".to_owned()),
+            _ => None,
+        }
+    };
+    let authorizer = config::load(demo_env).map_err(|e| e.to_string())?.authorizer;
+    let signer = Signer::from_pkcs8(DEMO_PRIVATE_KEY.as_bytes()).map_err(|e| e.to_string())?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let claims = |role: &str, iat: u64| {
+        serde_json::json!({
+            "sub": "user_2abcDEMO", "iss": "https://demo.clerk.accounts.dev", "azp": "https://app.example.com",
+            "iat": iat, "nbf": iat - 5, "exp": iat + 60, "email": "ada@example.com", "metadata": { "role": role },
+        })
+    };
+    let valid = signer.sign(&claims("admin", now), Alg::RS256, None);
+    let expired = signer.sign(&claims("admin", now - 3600), Alg::RS256, None);
+    let viewer = signer.sign(&claims("viewer", now), Alg::RS256, None);
+    let tampered = {
+        // Same signature, claims edited from "viewer" to "admin".
+        let mut parts: Vec<String> = viewer.split('.').map(str::to_owned).collect();
+        let forged = claims("admin", now).to_string();
+        parts[1] = jwt_authorizer::b64::encode(forged.as_bytes());
+        parts.join(".")
+    };
+    let alg_none = format!(
+        "{}.{}.",
+        jwt_authorizer::b64::encode(br#"{"alg":"none","typ":"JWT"}"#),
+        jwt_authorizer::b64::encode(claims("admin", now).to_string().as_bytes())
+    );
+    let bearer = |t: &str| format!("Bearer {t}");
+    let cases: [(&str, Vec<u8>); 8] = [
+        ("HTTP API v2: valid admin token", with_token(EVENT_V2, &bearer(&valid))),
+        ("HTTP API v2: expired token", with_token(EVENT_V2, &bearer(&expired))),
+        ("HTTP API v2: wrong role (viewer)", with_token(EVENT_V2, &bearer(&viewer))),
+        ("HTTP API v2: tampered claims", with_token(EVENT_V2, &bearer(&tampered))),
+        ("HTTP API v2: alg none", with_token(EVENT_V2, &bearer(&alg_none))),
+        ("HTTP API v2: missing token", EVENT_V2_NO_TOKEN.as_bytes().to_vec()),
+        ("REST TOKEN: valid admin token", with_token(EVENT_REST_TOKEN, &bearer(&valid))),
+        ("REST REQUEST: wrong role (viewer)", with_token(EVENT_REST_REQUEST, &bearer(&viewer))),
+    ];
+    println!("jwt-authorizer demo: bundled demo key (RS256, 2048-bit), issuer https://demo.clerk.accounts.dev,");
+    println!("azp https://app.example.com, JWT_REQUIRE=metadata.role=admin, context: email, role\n");
+    let mut scratch = Scratch::default();
+    for (name, event) in &cases {
+        run_case(&authorizer, name, event, now, &mut scratch);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_case(authorizer: &Authorizer, name: &str, event: &[u8], now: u64, scratch: &mut Scratch) {
+    authorizer.handle(event, now, scratch); // warm the scratch buffers
+    const ROUNDS: u32 = 200;
+    let start = Instant::now();
+    for _ in 0..ROUNDS {
+        std::hint::black_box(authorizer.handle(std::hint::black_box(event), now, scratch));
+    }
+    let per = start.elapsed() / ROUNDS;
+    let handled = authorizer.handle(event, now, scratch);
+    let decision = if handled.response.allows() { "ALLOW" } else { "DENY " };
+    let reason = handled.denial.as_ref().map_or("-", |d| d.reason.code());
+    let body = handled.response.to_json().unwrap_or_else(|| "error: Unauthorized (HTTP 401)".to_owned());
+    println!("{decision} {name:<36} reason={reason:<16} {:>7.1} µs/event", per.as_secs_f64() * 1e6);
+    println!("      → {body}");
+}

@@ -1,0 +1,285 @@
+//! Claims validation (RFC 7519 §4.1): time, subject, issuer, audience, `azp`, rules.
+//!
+//! Runs only behind a verified signature. The clock is an argument (`now`, Unix seconds):
+//! nothing here reads it. Settings are plain data; [`Policy::default`] states the defaults.
+
+use crate::json::Value;
+use crate::reason::Reason;
+use crate::verify::AlgSet;
+use simd_json::StaticNode;
+
+/// Default clock skew, in seconds (Clerk's default; a Clerk token lives 60 s).
+pub const DEFAULT_LEEWAY: u64 = 5;
+/// Largest configurable clock skew, in seconds.
+pub const MAX_LEEWAY: u64 = 300;
+
+/// What a token must satisfy. `Default`: RS256 only, no issuer/audience/azp configured
+/// (so tokens carrying `aud` are refused), 5 s leeway, no rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Accepted `alg` values (`JWT_ALGORITHMS`).
+    pub algorithms: AlgSet,
+    /// `iss` must equal one of these when non-empty (`JWT_ISSUER`).
+    pub issuers: Vec<String>,
+    /// `aud` must contain one of these when non-empty (`JWT_AUDIENCE`).
+    pub audiences: Vec<String>,
+    /// `azp` must equal one of these when non-empty (`JWT_AUTHORIZED_PARTIES`).
+    pub authorized_parties: Vec<String>,
+    /// Clock skew for `exp`, `nbf`, `iat` in seconds (`JWT_LEEWAY_SECONDS`).
+    pub leeway: u64,
+    /// All must hold (`JWT_REQUIRE`); failing one is a 403, not a 401.
+    pub require: Vec<Rule>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            algorithms: AlgSet::default(),
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            authorized_parties: Vec::new(),
+            leeway: DEFAULT_LEEWAY,
+            require: Vec::new(),
+        }
+    }
+}
+
+/// `path=value[|value…]`: the claim at the dotted `path` equals one of `values`
+/// (an array claim matches when any element does).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub path: Vec<String>,
+    pub values: Vec<String>,
+}
+
+impl Rule {
+    /// Parses one rule, e.g. `metadata.role=admin|owner`.
+    pub fn parse(text: &str) -> Result<Rule, &'static str> {
+        let (path, values) = text.split_once('=').ok_or("a rule must look like path=value[|value]")?;
+        let path = parse_path(path)?;
+        let values: Vec<String> = values.split('|').map(|v| v.trim().to_owned()).collect();
+        if values.iter().any(String::is_empty) {
+            return Err("a rule has an empty value");
+        }
+        Ok(Rule { path, values })
+    }
+
+    /// Whether `claims` satisfy the rule.
+    pub fn holds(&self, claims: Value<'_, '_>) -> bool {
+        let Some(v) = claims.pointer(self.path.iter().map(String::as_str)) else {
+            return false;
+        };
+        if v.is_array() {
+            v.elements().any(|e| self.matches(e))
+        } else {
+            self.matches(v)
+        }
+    }
+
+    fn matches(&self, v: Value<'_, '_>) -> bool {
+        self.values.iter().any(|want| scalar_equals(v, want))
+    }
+}
+
+/// Parses a dotted claim path (`metadata.role`); empty segments are an error.
+pub fn parse_path(text: &str) -> Result<Vec<String>, &'static str> {
+    let path: Vec<String> = text.trim().split('.').map(str::to_owned).collect();
+    if path.iter().any(|s| s.is_empty() || s.trim() != s) {
+        return Err("a claim path has an empty segment or spaces");
+    }
+    Ok(path)
+}
+
+/// String claims compare exactly; booleans and integers compare by their JSON text.
+fn scalar_equals(v: Value<'_, '_>, want: &str) -> bool {
+    if let Some(s) = v.as_str() {
+        return s == want;
+    }
+    match v.as_static() {
+        Some(StaticNode::Bool(b)) => want == if b { "true" } else { "false" },
+        Some(StaticNode::I64(n)) => want.parse::<i64>() == Ok(n),
+        Some(StaticNode::U64(n)) => want.parse::<u64>() == Ok(n),
+        _ => false,
+    }
+}
+
+/// The `sub` claim, when it is a string.
+pub fn subject<'b>(claims: Value<'_, 'b>) -> Option<&'b str> {
+    claims.get("sub").and_then(|v| v.as_str())
+}
+
+/// Validates `claims` at time `now` (Unix seconds) and returns the subject.
+/// Order: shape, time, subject, issuer, audience, azp, then rules (the only 403).
+pub fn validate<'b>(claims: Value<'_, 'b>, policy: &Policy, now: u64) -> Result<&'b str, Reason> {
+    if !claims.is_object() {
+        return Err(Reason::BadJson); // RFC 7519 §7.2 step 10: a JSON object
+    }
+    claims.check_unique_members()?; // RFC 7519 §4: names MUST be unique
+    let now = now as f64;
+    let leeway = policy.leeway as f64;
+    // RFC 7519 §4.1.4: reject at or after `exp` (plus leeway). Required here.
+    let exp = time(claims, "exp")?.ok_or(Reason::MissingExp)?;
+    if now >= exp + leeway {
+        return Err(Reason::Expired);
+    }
+    // RFC 7519 §4.1.5: reject before `nbf` (minus leeway).
+    if time(claims, "nbf")?.is_some_and(|nbf| now + leeway < nbf) {
+        return Err(Reason::NotYetValid);
+    }
+    // RFC 7519 §4.1.6: `iat` is informational, but one from the future is forged or broken.
+    if time(claims, "iat")?.is_some_and(|iat| iat > now + leeway) {
+        return Err(Reason::IssuedInFuture);
+    }
+    // RFC 7519 §4.1.2: the principal.
+    let sub = match claims.get("sub") {
+        None => return Err(Reason::MissingSub),
+        Some(v) => v.as_str().ok_or(Reason::MalformedSub)?,
+    };
+    // RFC 7519 §4.1.1
+    if !policy.issuers.is_empty() {
+        let iss = claims.get("iss").ok_or(Reason::MissingIssuer)?;
+        if !iss.as_str().is_some_and(|i| policy.issuers.iter().any(|w| w == i)) {
+            return Err(Reason::WrongIssuer);
+        }
+    }
+    // RFC 7519 §4.1.3: a recipient that does not identify itself with a value in `aud`
+    // MUST reject — including when no audience is configured at all.
+    match claims.get("aud") {
+        None if policy.audiences.is_empty() => {}
+        None => return Err(Reason::MissingAudience),
+        Some(aud) => {
+            let ours = |a: Value<'_, '_>| a.as_str().is_some_and(|a| policy.audiences.iter().any(|w| w == a));
+            let ok = if aud.is_array() { aud.elements().any(ours) } else { ours(aud) };
+            if !ok {
+                return Err(Reason::WrongAudience);
+            }
+        }
+    }
+    // OpenID Connect Core §2 `azp`; Clerk sets it to the requesting origin.
+    if !policy.authorized_parties.is_empty() {
+        let azp = claims.get("azp").ok_or(Reason::MissingAzp)?;
+        if !azp.as_str().is_some_and(|a| policy.authorized_parties.iter().any(|w| w == a)) {
+            return Err(Reason::WrongAzp);
+        }
+    }
+    if !policy.require.iter().all(|r| r.holds(claims)) {
+        return Err(Reason::RuleFailed);
+    }
+    Ok(sub)
+}
+
+/// A NumericDate claim (RFC 7519 §2): absent → `None`, present but not a number → error.
+fn time(claims: Value<'_, '_>, name: &str) -> Result<Option<f64>, Reason> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(v) => v.as_f64().map(Some).ok_or(Reason::MalformedTime),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::{PADDING, Parser};
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn check(json: &str, policy: &Policy) -> Result<String, Reason> {
+        let mut buf = json.as_bytes().to_vec();
+        let len = buf.len();
+        buf.resize(len + PADDING, 0);
+        Parser::with_capacity(64)
+            .parse(&mut buf, len, |v| validate(v, policy, NOW).map(String::from))
+            .and_then(|r| r)
+    }
+
+    fn ok(extra: &str) -> String {
+        format!(r#"{{"sub":"user_1","exp":{},"iat":{}{extra}}}"#, NOW + 60, NOW - 1)
+    }
+
+    #[test]
+    fn time_claims_with_leeway() {
+        let p = Policy::default();
+        assert_eq!(check(&ok(""), &p).as_deref(), Ok("user_1"));
+        let at = |exp: u64| format!(r#"{{"sub":"s","exp":{exp}}}"#);
+        assert_eq!(check(&at(NOW - 4), &p).as_deref(), Ok("s"), "within 5 s leeway");
+        assert_eq!(check(&at(NOW - 5), &p), Err(Reason::Expired), "at exp + leeway");
+        assert_eq!(check(&at(NOW - 1000), &p), Err(Reason::Expired));
+        let strict = Policy { leeway: 0, ..Policy::default() };
+        assert_eq!(check(&at(NOW), &strict), Err(Reason::Expired), "RFC: current time before exp");
+        assert_eq!(check(&at(NOW + 1), &strict).as_deref(), Ok("s"));
+        assert_eq!(check(r#"{"sub":"s"}"#, &p), Err(Reason::MissingExp));
+        assert_eq!(check(r#"{"sub":"s","exp":"1"}"#, &p), Err(Reason::MalformedTime));
+        assert_eq!(check(r#"{"sub":"s","exp":null}"#, &p), Err(Reason::MalformedTime));
+        assert_eq!(check(&format!(r#"{{"sub":"s","exp":{}.5}}"#, NOW + 10), &p).as_deref(), Ok("s"));
+        assert_eq!(check(&ok(&format!(r#","nbf":{}"#, NOW + 6)), &p), Err(Reason::NotYetValid));
+        assert_eq!(check(&ok(&format!(r#","nbf":{}"#, NOW + 5)), &p).as_deref(), Ok("user_1"));
+        assert_eq!(check(&ok(r#","nbf":true"#), &p), Err(Reason::MalformedTime));
+        let future_iat = format!(r#"{{"sub":"s","exp":{},"iat":{}}}"#, NOW + 60, NOW + 6);
+        assert_eq!(check(&future_iat, &p), Err(Reason::IssuedInFuture));
+    }
+
+    #[test]
+    fn subject_is_required_and_a_string() {
+        let p = Policy::default();
+        assert_eq!(check(&format!(r#"{{"exp":{}}}"#, NOW + 60), &p), Err(Reason::MissingSub));
+        assert_eq!(check(&format!(r#"{{"exp":{},"sub":1}}"#, NOW + 60), &p), Err(Reason::MalformedSub));
+    }
+
+    #[test]
+    fn issuer_audience_and_azp() {
+        let p = Policy {
+            issuers: vec!["https://a.clerk.accounts.dev".into(), "https://b".into()],
+            audiences: vec!["api".into()],
+            authorized_parties: vec!["https://app.example.com".into()],
+            ..Policy::default()
+        };
+        let good = r#","iss":"https://b","aud":["x","api"],"azp":"https://app.example.com""#;
+        assert_eq!(check(&ok(good), &p).as_deref(), Ok("user_1"));
+        assert_eq!(check(&ok(r#","aud":"api","azp":"https://app.example.com""#), &p), Err(Reason::MissingIssuer));
+        assert_eq!(check(&ok(&good.replace("https://b", "https://B")), &p), Err(Reason::WrongIssuer));
+        assert_eq!(check(&ok(r#","iss":"https://b","azp":"https://app.example.com""#), &p), Err(Reason::MissingAudience));
+        assert_eq!(check(&ok(&good.replace("\"api\"", "\"apix\"")), &p), Err(Reason::WrongAudience));
+        assert_eq!(check(&ok(r#","iss":"https://b","aud":"api""#), &p), Err(Reason::MissingAzp));
+        assert_eq!(check(&ok(&good.replace("app.example", "evil.example")), &p), Err(Reason::WrongAzp));
+        // no audience configured: a token that names one is refused (RFC 7519 §4.1.3)
+        assert_eq!(check(&ok(r#","aud":"api""#), &Policy::default()), Err(Reason::WrongAudience));
+        assert_eq!(check(&ok(r#","aud":[]"#), &Policy::default()), Err(Reason::WrongAudience));
+    }
+
+    #[test]
+    fn rules_on_nested_claims_and_arrays() {
+        let p = Policy {
+            require: vec![Rule::parse("metadata.role=admin|owner").unwrap()],
+            ..Policy::default()
+        };
+        assert!(check(&ok(r#","metadata":{"role":"admin"}"#), &p).is_ok());
+        assert!(check(&ok(r#","metadata":{"role":"owner"}"#), &p).is_ok());
+        assert!(check(&ok(r#","metadata":{"role":["viewer","owner"]}"#), &p).is_ok());
+        assert_eq!(check(&ok(r#","metadata":{"role":"viewer"}"#), &p), Err(Reason::RuleFailed));
+        assert_eq!(check(&ok(r#","metadata":{"role":"Admin"}"#), &p), Err(Reason::RuleFailed));
+        assert_eq!(check(&ok(r#","role":"admin""#), &p), Err(Reason::RuleFailed));
+        assert_eq!(check(&ok(""), &p), Err(Reason::RuleFailed));
+        let typed = Policy {
+            require: vec![Rule::parse("email_verified=true").unwrap(), Rule::parse("org.level=3").unwrap()],
+            ..Policy::default()
+        };
+        assert!(check(&ok(r#","email_verified":true,"org":{"level":3}"#), &typed).is_ok());
+        assert_eq!(check(&ok(r#","email_verified":"true","org":{"level":3}"#), &typed), Ok("user_1".into()));
+        assert_eq!(check(&ok(r#","email_verified":false,"org":{"level":3}"#), &typed), Err(Reason::RuleFailed));
+    }
+
+    #[test]
+    fn rule_syntax() {
+        assert_eq!(Rule::parse("a.b=c|d").unwrap(), Rule { path: vec!["a".into(), "b".into()], values: vec!["c".into(), "d".into()] });
+        for bad in ["role", "=admin", "role=", "a..b=c", "role=a||b", ".a=b"] {
+            assert!(Rule::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn duplicate_claims_are_refused() {
+        let dup = format!(r#"{{"sub":"a","sub":"b","exp":{}}}"#, NOW + 60);
+        assert_eq!(check(&dup, &Policy::default()), Err(Reason::DuplicateMember));
+        assert_eq!(check("[1]", &Policy::default()), Err(Reason::BadJson));
+    }
+}

@@ -1,0 +1,96 @@
+//! The JOSE header (RFC 7515 §4): which algorithm and which key — decided before any crypto.
+//!
+//! `jku`, `x5u`, `jwk` and `x5c` are never read: keys come only from configuration.
+
+use crate::json::Value;
+use crate::reason::Reason;
+use crate::verify::{Alg, AlgSet};
+
+/// What the header selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'b> {
+    pub alg: Alg,
+    /// Untrusted lookup string (RFC 7515 §4.1.4); compared, never used as a path.
+    pub kid: Option<&'b str>,
+}
+
+/// Checks the decoded header against the allowlist.
+pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, Reason> {
+    if !header.is_object() {
+        return Err(Reason::BadJson);
+    }
+    header.check_unique_members()?; // RFC 7515 §4: names MUST be unique
+    // RFC 7515 §4.1.1 / RFC 8725 §3.1: the algorithm must be one we allow; "none" never is.
+    let alg = header
+        .get("alg")
+        .and_then(|v| v.as_str())
+        .and_then(Alg::from_name)
+        .filter(|a| allowed.contains(*a))
+        .ok_or(Reason::AlgNotAllowed)?;
+    // RFC 7515 §4.1.11: we understand no extensions, so any `crit` makes the JWS invalid.
+    if header.get("crit").is_some() {
+        return Err(Reason::CritHeader);
+    }
+    // RFC 7519 §5.1 / RFC 9068 §2.1: "JWT" (case-insensitively) or "at+jwt".
+    if let Some(typ) = header.get("typ") {
+        let ok = typ
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("JWT") || t.eq_ignore_ascii_case("at+jwt"));
+        if !ok {
+            return Err(Reason::BadType);
+        }
+    }
+    let kid = match header.get("kid") {
+        None => None,
+        Some(v) => Some(v.as_str().ok_or(Reason::MalformedKid)?),
+    };
+    Ok(Header { alg, kid })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::{PADDING, Parser};
+
+    fn check(json: &str) -> Result<(Alg, Option<String>), Reason> {
+        let mut buf = json.as_bytes().to_vec();
+        let len = buf.len();
+        buf.resize(len + PADDING, 0);
+        let allowed = AlgSet::default().with(Alg::PS256);
+        Parser::with_capacity(64)
+            .parse(&mut buf, len, |v| parse(v, allowed).map(|h| (h.alg, h.kid.map(String::from))))
+            .and_then(|r| r)
+    }
+
+    #[test]
+    fn accepts_allowed_algorithms_with_optional_kid_and_typ() {
+        assert_eq!(check(r#"{"alg":"RS256"}"#), Ok((Alg::RS256, None)));
+        assert_eq!(check(r#"{"alg":"PS256","kid":"k1","typ":"jwt"}"#), Ok((Alg::PS256, Some("k1".into()))));
+        assert_eq!(check(r#"{"alg":"RS256","typ":"at+jwt"}"#).map(|h| h.0), Ok(Alg::RS256));
+    }
+
+    #[test]
+    fn refuses_every_other_algorithm_before_crypto() {
+        for alg in [r#""none""#, r#""None""#, r#""HS256""#, r#""RS512""#, r#""rs256""#, "null", "256", r#"["RS256"]"#] {
+            assert_eq!(check(&format!(r#"{{"alg":{alg}}}"#)), Err(Reason::AlgNotAllowed), "{alg}");
+        }
+        assert_eq!(check(r#"{"typ":"JWT"}"#), Err(Reason::AlgNotAllowed));
+    }
+
+    #[test]
+    fn refuses_crit_bad_typ_bad_kid_duplicates_and_non_objects() {
+        assert_eq!(check(r#"{"alg":"RS256","crit":["exp"],"exp":1}"#), Err(Reason::CritHeader));
+        assert_eq!(check(r#"{"alg":"RS256","typ":"JWE"}"#), Err(Reason::BadType));
+        assert_eq!(check(r#"{"alg":"RS256","kid":7}"#), Err(Reason::MalformedKid));
+        assert_eq!(check(r#"{"alg":"RS256","alg":"RS256"}"#), Err(Reason::DuplicateMember));
+        assert_eq!(check(r#"{"alg":"HS256","alg":"RS256"}"#), Err(Reason::DuplicateMember));
+        assert_eq!(check(r#"["RS256"]"#), Err(Reason::BadJson));
+        assert_eq!(check(r#""RS256""#), Err(Reason::BadJson));
+    }
+
+    #[test]
+    fn key_urls_and_embedded_keys_are_ignored() {
+        let h = r#"{"alg":"RS256","jku":"https://evil/jwks","x5u":"https://evil","jwk":{"kty":"RSA"},"x5c":["AA"]}"#;
+        assert_eq!(check(h), Ok((Alg::RS256, None)));
+    }
+}

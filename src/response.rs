@@ -1,0 +1,184 @@
+//! Responses API Gateway understands: HTTP API simple responses and IAM policies.
+//!
+//! Built with `aws_lambda_events` types. Context claims keep their JSON type in simple
+//! responses; IAM contexts only carry strings, numbers and booleans, so arrays and objects
+//! are forwarded as JSON text there.
+
+use crate::claims::parse_path;
+use crate::json::Value;
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use serde_json::Map;
+
+/// How HTTP API (2.0) events are answered (`JWT_RESPONSE_FORMAT`). REST events always get IAM.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `{"isAuthorized": bool, "context": {...}}` (`EnableSimpleResponses: true`).
+    #[default]
+    Simple,
+    /// An IAM policy, for HTTP APIs configured without simple responses.
+    Iam,
+}
+
+/// One forwarded claim: `key=path` or `path` (key = path with `.` → `_`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextClaim {
+    pub key: String,
+    pub path: Vec<String>,
+}
+
+impl ContextClaim {
+    pub fn parse(text: &str) -> Result<ContextClaim, &'static str> {
+        let (key, path) = match text.split_once('=') {
+            Some((key, path)) => (key.trim().to_owned(), path),
+            None => (text.trim().replace('.', "_"), text),
+        };
+        if key.is_empty() {
+            return Err("a context claim has an empty key");
+        }
+        Ok(ContextClaim { key, path: parse_path(path)? })
+    }
+}
+
+/// What the function answers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Response {
+    Simple(ApiGatewayV2CustomAuthorizerSimpleResponse),
+    Policy(ApiGatewayCustomAuthorizerResponse),
+    /// The invocation fails with the error message `Unauthorized`: API Gateway's 401.
+    Unauthorized,
+}
+
+impl Response {
+    /// Simple response; `context` is omitted on deny.
+    pub fn simple(authorized: bool, context: Map<String, serde_json::Value>) -> Response {
+        let mut r = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+        r.is_authorized = authorized;
+        r.context = serde_json::Value::Object(context);
+        Response::Simple(r)
+    }
+
+    /// IAM policy for `principal` with one `execute-api:Invoke` statement on `resource`.
+    pub fn policy(principal: &str, allow: bool, resource: String, context: Map<String, serde_json::Value>) -> Response {
+        let mut statement = IamPolicyStatement::default();
+        statement.action = vec!["execute-api:Invoke".to_owned()];
+        statement.effect = if allow { IamPolicyEffect::Allow } else { IamPolicyEffect::Deny };
+        statement.resource = vec![resource];
+        let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
+        doc.version = Some("2012-10-17".to_owned());
+        doc.statement = vec![statement];
+        let mut r = ApiGatewayCustomAuthorizerResponse::default();
+        r.principal_id = Some(principal.to_owned());
+        r.policy_document = doc;
+        r.context = serde_json::Value::Object(context);
+        Response::Policy(r)
+    }
+
+    /// True only for an allowing answer.
+    pub fn allows(&self) -> bool {
+        match self {
+            Response::Simple(r) => r.is_authorized,
+            Response::Policy(r) => r.policy_document.statement.iter().all(|s| s.effect == IamPolicyEffect::Allow),
+            Response::Unauthorized => false,
+        }
+    }
+
+    /// The JSON the function returns, or `None` for the `Unauthorized` error.
+    pub fn to_json(&self) -> Option<String> {
+        let json = match self {
+            Response::Simple(r) if r.is_authorized => serde_json::to_string(r),
+            Response::Simple(_) => Ok(r#"{"isAuthorized":false}"#.to_owned()),
+            Response::Policy(r) => serde_json::to_value(r).and_then(|mut v| {
+                // `usageIdentifierKey` is only for usage plans; omit it rather than send null.
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("usageIdentifierKey");
+                }
+                serde_json::to_string(&v)
+            }),
+            Response::Unauthorized => return None,
+        };
+        // Serializing these types cannot fail (string keys, finite numbers); deny if it did.
+        Some(json.unwrap_or_else(|_| r#"{"isAuthorized":false}"#.to_owned()))
+    }
+}
+
+/// The context forwarded on allow: `sub`, then each configured claim that is present.
+/// `flatten` (IAM) turns arrays and objects into JSON text and drops nulls.
+pub fn context(claims: Value<'_, '_>, sub: &str, wanted: &[ContextClaim], flatten: bool) -> Map<String, serde_json::Value> {
+    let mut map = Map::new();
+    map.insert("sub".to_owned(), sub.into());
+    for c in wanted {
+        let Some(v) = claims.pointer(c.path.iter().map(String::as_str)) else { continue };
+        let value = if flatten && (v.is_object() || v.is_array()) {
+            serde_json::to_string(&v).map(serde_json::Value::String)
+        } else {
+            serde_json::to_value(v)
+        };
+        match value {
+            Ok(serde_json::Value::Null) if flatten => {}
+            Ok(value) => {
+                map.insert(c.key.clone(), value);
+            }
+            Err(_) => {} // unrepresentable (non-finite); JSON input cannot produce one
+        }
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::{PADDING, Parser};
+
+    fn ctx(claims: &str, wanted: &[&str], flatten: bool) -> serde_json::Value {
+        let wanted: Vec<_> = wanted.iter().map(|w| ContextClaim::parse(w).unwrap()).collect();
+        let mut buf = claims.as_bytes().to_vec();
+        let len = buf.len();
+        buf.resize(len + PADDING, 0);
+        Parser::with_capacity(64)
+            .parse(&mut buf, len, |v| serde_json::Value::Object(context(v, "u1", &wanted, flatten)))
+            .unwrap()
+    }
+
+    #[test]
+    fn context_keeps_types_in_simple_and_flattens_for_iam() {
+        let claims = r#"{"sub":"u1","email":"a@b.c","metadata":{"role":"admin","tags":["x",1]},"n":3,"ok":true,"z":null}"#;
+        let wanted = ["email", "metadata.role", "tags=metadata.tags", "n", "ok", "meta=metadata", "z", "absent"];
+        assert_eq!(
+            ctx(claims, &wanted, false).to_string(),
+            r#"{"email":"a@b.c","meta":{"role":"admin","tags":["x",1]},"metadata_role":"admin","n":3,"ok":true,"sub":"u1","tags":["x",1],"z":null}"#
+        );
+        assert_eq!(
+            ctx(claims, &wanted, true).to_string(),
+            r#"{"email":"a@b.c","meta":"{\"role\":\"admin\",\"tags\":[\"x\",1]}","metadata_role":"admin","n":3,"ok":true,"sub":"u1","tags":"[\"x\",1]"}"#
+        );
+    }
+
+    #[test]
+    fn context_claim_syntax() {
+        assert_eq!(ContextClaim::parse("metadata.role").unwrap().key, "metadata_role");
+        assert_eq!(ContextClaim::parse("role=metadata.role").unwrap().path, vec!["metadata", "role"]);
+        for bad in ["", "=a", "a=", "a..b", "k=.a"] {
+            assert!(ContextClaim::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(Response::simple(false, Map::new()).to_json().unwrap(), r#"{"isAuthorized":false}"#);
+        let allow = Response::simple(true, Map::from_iter([("sub".to_owned(), "u".into())]));
+        assert_eq!(allow.to_json().unwrap(), r#"{"isAuthorized":true,"context":{"sub":"u"}}"#);
+        assert!(allow.allows());
+        let p = Response::policy("u", true, "arn:aws:execute-api:r:1:a/s/*".into(), Map::new());
+        let v: serde_json::Value = serde_json::from_str(&p.to_json().unwrap()).unwrap();
+        assert_eq!(v["principalId"], "u");
+        assert_eq!(v["policyDocument"]["Version"], "2012-10-17");
+        assert_eq!(v["policyDocument"]["Statement"][0]["Action"][0], "execute-api:Invoke");
+        assert_eq!(v["policyDocument"]["Statement"][0]["Effect"], "Allow");
+        assert_eq!(v["policyDocument"]["Statement"][0]["Resource"][0], "arn:aws:execute-api:r:1:a/s/*");
+        assert!(!Response::policy("u", false, "r".into(), Map::new()).allows());
+        assert_eq!(Response::Unauthorized.to_json(), None);
+    }
+}
