@@ -4,6 +4,7 @@
 //! selection), signature, and only then the claims — nothing about the claims is looked at,
 //! or told, before the signature holds.
 
+use crate::cache::DecisionCache;
 use crate::claims::{self, Policy};
 use crate::event::{self, Kind};
 use crate::header;
@@ -13,6 +14,16 @@ use crate::reason::Reason;
 use crate::response::{self, ContextClaim, Format, Response};
 use crate::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
 use crate::{b64, verify};
+use serde_json::Map;
+
+/// A validated token's `exp` (present and numeric: validation required it).
+fn expiry(claims: Value<'_, '_>) -> f64 {
+    claims.get("exp").and_then(|v| v.as_f64()).unwrap_or(0.0)
+}
+
+/// Largest event accepted (authorizer events carry headers, never a body); larger → deny,
+/// so one huge event cannot grow the reused buffers without bound.
+pub const MAX_EVENT_LEN: usize = 1024 * 1024;
 
 /// Everything configured at cold start.
 #[derive(Clone, Debug)]
@@ -129,45 +140,115 @@ impl Authorizer {
     /// Answers one raw authorizer event (any bytes) at `now`. Never fails: anything
     /// unexpected is a refusal in the shape the event (or the configuration) calls for.
     pub fn handle(&self, event: &[u8], now: u64, scratch: &mut Scratch) -> Handled {
+        self.handle_in(event, now, scratch, None)
+    }
+
+    /// [`decide`](Self::decide) through a [`DecisionCache`]: a token this cache saw allowed,
+    /// still before its `exp`, is answered without verifying it again (no allocation).
+    /// The cache must only ever be used with this authorizer: see
+    /// [`CachedAuthorizer`](crate::cache::CachedAuthorizer), which guarantees it.
+    pub(crate) fn decide_cached(
+        &self,
+        token: &[u8],
+        now: u64,
+        scratch: &mut Scratch,
+        cache: &mut DecisionCache,
+    ) -> Result<(), Denial> {
+        if cache.allows(token, now) {
+            return Ok(());
+        }
+        let exp = self.verify(token, now, scratch, |claims, _| expiry(claims))?;
+        cache.store_allow(token, now, exp);
+        Ok(())
+    }
+
+    /// [`handle`](Self::handle) through a [`DecisionCache`] (see [`decide_cached`](Self::decide_cached)).
+    pub(crate) fn handle_cached(
+        &self,
+        event: &[u8],
+        now: u64,
+        scratch: &mut Scratch,
+        cache: &mut DecisionCache,
+    ) -> Handled {
+        self.handle_in(event, now, scratch, Some(cache))
+    }
+
+    fn handle_in(&self, event: &[u8], now: u64, scratch: &mut Scratch, cache: Option<&mut DecisionCache>) -> Handled {
+        if event.len() > MAX_EVENT_LEN {
+            return self.refuse_event(Reason::BadEvent);
+        }
         let Scratch { token, events, event: buf } = scratch;
         buf.clear();
         buf.extend_from_slice(event);
         buf.resize(event.len() + PADDING, 0);
         let handled = events.parse(buf, event.len(), |ev| {
             let req = event::read(ev, self.cookie.as_deref())?;
-            Ok::<_, Reason>(self.answer(req, now, token))
+            Ok::<_, Reason>(self.answer(req, now, token, cache))
         });
         match handled {
             Ok(Ok(h)) => h,
-            Ok(Err(reason)) | Err(reason) => {
-                let response = match self.format {
-                    Format::Simple => Response::simple(false, Default::default()),
-                    Format::Iam => Response::Unauthorized,
-                };
-                Handled { response, denial: Some(reason.into()) }
-            }
+            Ok(Err(reason)) => self.refuse_event(reason),
+            // Not JSON, not UTF-8 or nested too deep: not an event we know (not `bad_json`,
+            // which names the token's header or claims).
+            Err(_) => self.refuse_event(Reason::BadEvent),
         }
     }
 
-    fn answer(&self, req: event::Request<'_>, now: u64, s: &mut TokenScratch) -> Handled {
+    /// The subject and response context for a valid token: from the cache when it holds
+    /// this token's answer, else verified (and then stored).
+    fn allow(
+        &self,
+        token: &[u8],
+        now: u64,
+        s: &mut TokenScratch,
+        iam: bool,
+        cache: Option<&mut DecisionCache>,
+    ) -> Result<(String, Map<String, serde_json::Value>), Denial> {
+        let context = |claims: Value<'_, '_>, sub: &str| response::context(claims, sub, &self.context, iam);
+        let Some(cache) = cache else {
+            return self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub)));
+        };
+        if let Some(hit) = cache.answer(token, now, iam) {
+            return Ok(hit);
+        }
+        let (sub, ctx, exp) =
+            self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub), expiry(claims)))?;
+        cache.store_answer(token, now, exp, iam, &sub, &ctx);
+        Ok((sub, ctx))
+    }
+
+    /// A refusal for an event we cannot read: in the configured format, since the event
+    /// did not tell us which one it wanted.
+    fn refuse_event(&self, reason: Reason) -> Handled {
+        let response = match self.format {
+            Format::Simple => Response::simple(false, Default::default()),
+            Format::Iam => Response::Unauthorized,
+        };
+        Handled { response, denial: Some(reason.into()) }
+    }
+
+    fn answer(
+        &self,
+        req: event::Request<'_>,
+        now: u64,
+        s: &mut TokenScratch,
+        cache: Option<&mut DecisionCache>,
+    ) -> Handled {
         let iam = req.kind != Kind::HttpV2 || self.format == Format::Iam;
-        let resource = req.arn.and_then(event::stage_wildcard);
-        let verdict = req.token.map_err(Denial::from).and_then(|token| {
-            self.verify_in(token.as_bytes(), now, s, |claims, sub| {
-                let ctx = response::context(claims, sub, &self.context, iam);
-                (sub.to_owned(), ctx)
-            })
-        });
+        // Only IAM answers name a resource (built lazily: simple responses never need it).
+        let resource = || req.arn.and_then(event::stage_wildcard);
+        let verdict =
+            req.token.map_err(Denial::from).and_then(|token| self.allow(token.as_bytes(), now, s, iam, cache));
         match (verdict, iam) {
             (Ok((_, ctx)), false) => Handled { response: Response::simple(true, ctx), denial: None },
             (Err(d), false) => Handled { response: Response::simple(false, Default::default()), denial: Some(d) },
-            (Ok((sub, ctx)), true) => match resource {
+            (Ok((sub, ctx)), true) => match resource() {
                 Some(res) => Handled { response: Response::policy(&sub, true, res, ctx), denial: None },
                 None => Handled { response: Response::Unauthorized, denial: Some(Reason::BadEvent.into()) },
             },
             (Err(d), true) => {
-                let response = match (&d.sub, resource, d.reason.is_forbidden()) {
-                    (Some(sub), Some(res), true) => Response::policy(sub, false, res, Default::default()),
+                let response = match (&d.sub, d.reason.is_forbidden().then(resource).flatten()) {
+                    (Some(sub), Some(res)) => Response::policy(sub, false, res, Default::default()),
                     _ => Response::Unauthorized,
                 };
                 Handled { response, denial: Some(d) }

@@ -69,11 +69,7 @@ impl Rule {
         let Some(v) = claims.pointer(self.path.iter().map(String::as_str)) else {
             return false;
         };
-        if v.is_array() {
-            v.elements().any(|e| self.matches(e))
-        } else {
-            self.matches(v)
-        }
+        if v.is_array() { v.elements().any(|e| self.matches(e)) } else { self.matches(v) }
     }
 
     fn matches(&self, v: Value<'_, '_>) -> bool {
@@ -187,9 +183,7 @@ mod tests {
         let mut buf = json.as_bytes().to_vec();
         let len = buf.len();
         buf.resize(len + PADDING, 0);
-        Parser::with_capacity(64)
-            .parse(&mut buf, len, |v| validate(v, policy, NOW).map(String::from))
-            .and_then(|r| r)
+        Parser::with_capacity(64).parse(&mut buf, len, |v| validate(v, policy, NOW).map(String::from)).and_then(|r| r)
     }
 
     fn ok(extra: &str) -> String {
@@ -237,7 +231,10 @@ mod tests {
         assert_eq!(check(&ok(good), &p).as_deref(), Ok("user_1"));
         assert_eq!(check(&ok(r#","aud":"api","azp":"https://app.example.com""#), &p), Err(Reason::MissingIssuer));
         assert_eq!(check(&ok(&good.replace("https://b", "https://B")), &p), Err(Reason::WrongIssuer));
-        assert_eq!(check(&ok(r#","iss":"https://b","azp":"https://app.example.com""#), &p), Err(Reason::MissingAudience));
+        assert_eq!(
+            check(&ok(r#","iss":"https://b","azp":"https://app.example.com""#), &p),
+            Err(Reason::MissingAudience)
+        );
         assert_eq!(check(&ok(&good.replace("\"api\"", "\"apix\"")), &p), Err(Reason::WrongAudience));
         assert_eq!(check(&ok(r#","iss":"https://b","aud":"api""#), &p), Err(Reason::MissingAzp));
         assert_eq!(check(&ok(&good.replace("app.example", "evil.example")), &p), Err(Reason::WrongAzp));
@@ -248,10 +245,7 @@ mod tests {
 
     #[test]
     fn rules_on_nested_claims_and_arrays() {
-        let p = Policy {
-            require: vec![Rule::parse("metadata.role=admin|owner").unwrap()],
-            ..Policy::default()
-        };
+        let p = Policy { require: vec![Rule::parse("metadata.role=admin|owner").unwrap()], ..Policy::default() };
         assert!(check(&ok(r#","metadata":{"role":"admin"}"#), &p).is_ok());
         assert!(check(&ok(r#","metadata":{"role":"owner"}"#), &p).is_ok());
         assert!(check(&ok(r#","metadata":{"role":["viewer","owner"]}"#), &p).is_ok());
@@ -270,7 +264,10 @@ mod tests {
 
     #[test]
     fn rule_syntax() {
-        assert_eq!(Rule::parse("a.b=c|d").unwrap(), Rule { path: vec!["a".into(), "b".into()], values: vec!["c".into(), "d".into()] });
+        assert_eq!(
+            Rule::parse("a.b=c|d").unwrap(),
+            Rule { path: vec!["a".into(), "b".into()], values: vec!["c".into(), "d".into()] }
+        );
         for bad in ["role", "=admin", "role=", "a..b=c", "role=a||b", ".a=b"] {
             assert!(Rule::parse(bad).is_err(), "{bad}");
         }

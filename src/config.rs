@@ -34,7 +34,7 @@ pub struct Loaded {
 }
 
 /// Every variable read, for documentation and the CLI.
-pub const VARIABLES: [&str; 12] = [
+pub const VARIABLES: [&str; 16] = [
     "JWT_PUBLIC_KEY",
     "JWT_JWKS",
     "JWT_JWKS_FILE",
@@ -47,7 +47,18 @@ pub const VARIABLES: [&str; 12] = [
     "JWT_CONTEXT_CLAIMS",
     "JWT_TOKEN_COOKIE",
     "JWT_RESPONSE_FORMAT",
+    "JWT_CACHE_TTL_SECONDS",
+    "JWT_TOKEN_LIFETIME_SECONDS",
+    "JWT_DECISION_CACHE",
+    "JWT_DECISION_CACHE_MAX_SECONDS",
 ];
+
+/// API Gateway's largest authorizer result TTL (`AuthorizerResultTtlInSeconds`), seconds.
+pub const MAX_CACHE_TTL: u64 = 3600;
+/// Expected token lifetime when `JWT_TOKEN_LIFETIME_SECONDS` is unset: Clerk's session tokens.
+pub const DEFAULT_TOKEN_LIFETIME: u64 = 60;
+/// Largest accepted `JWT_TOKEN_LIFETIME_SECONDS` (one day).
+pub const MAX_TOKEN_LIFETIME: u64 = 86_400;
 
 /// Loads from the process environment.
 pub fn from_env() -> Result<Loaded, ConfigError> {
@@ -81,8 +92,9 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     }
     if let Some(file) = get("JWT_JWKS_FILE") {
         let base = env("LAMBDA_TASK_ROOT").filter(|r| !r.is_empty()).map(PathBuf::from).unwrap_or_default();
-        let text = std::fs::read_to_string(base.join(file.trim()))
-            .map_err(|_| err("JWT_JWKS_FILE", "cannot read the file (relative to LAMBDA_TASK_ROOT or the working directory)"))?;
+        let text = std::fs::read_to_string(base.join(file.trim())).map_err(|_| {
+            err("JWT_JWKS_FILE", "cannot read the file (relative to LAMBDA_TASK_ROOT or the working directory)")
+        })?;
         jwks_sources.push(("JWT_JWKS_FILE", text));
     }
     for (var, text) in &jwks_sources {
@@ -129,10 +141,9 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     };
     let context: Vec<ContextClaim> = match get("JWT_CONTEXT_CLAIMS") {
         None => Vec::new(),
-        Some(v) => items(&v)
-            .map(ContextClaim::parse)
-            .collect::<Result<_, _>>()
-            .map_err(|p| err("JWT_CONTEXT_CLAIMS", p))?,
+        Some(v) => {
+            items(&v).map(ContextClaim::parse).collect::<Result<_, _>>().map_err(|p| err("JWT_CONTEXT_CLAIMS", p))?
+        }
     };
     for (i, c) in context.iter().enumerate() {
         if c.key == "sub" || context[..i].iter().any(|o| o.key == c.key) {
@@ -149,6 +160,21 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         Some("iam") => Format::Iam,
         Some(_) => return Err(err("JWT_RESPONSE_FORMAT", "must be simple or iam")),
     };
+    // API Gateway caches a decision for the TTL whatever the token's `exp`: an allow cached
+    // just before expiry is served up to TTL (+ leeway) seconds after it. Only a hint (the
+    // template passes its cache parameter), checked against the expected token lifetime.
+    let cache_ttl = seconds(get("JWT_CACHE_TTL_SECONDS"), 0, MAX_CACHE_TTL)
+        .map_err(|()| err("JWT_CACHE_TTL_SECONDS", "must be a whole number of seconds from 0 to 3600"))?;
+    let lifetime = seconds(get("JWT_TOKEN_LIFETIME_SECONDS"), 1, MAX_TOKEN_LIFETIME)
+        .map_err(|()| err("JWT_TOKEN_LIFETIME_SECONDS", "must be a whole number of seconds from 1 to 86400"))?
+        .unwrap_or(DEFAULT_TOKEN_LIFETIME);
+    if let Some(ttl) = cache_ttl.filter(|ttl| *ttl > lifetime) {
+        warnings.push(format!(
+            "JWT_CACHE_TTL_SECONDS ({ttl} s) exceeds JWT_TOKEN_LIFETIME_SECONDS ({lifetime} s): API Gateway's cache \
+             can keep allowing a token up to {} s after it expires; set the cache TTL to the token lifetime or less",
+            ttl + leeway
+        ));
+    }
     let policy = Policy {
         algorithms,
         issuers: list(get("JWT_ISSUER")),
@@ -164,6 +190,14 @@ fn items(list: &str) -> impl Iterator<Item = &str> {
     list.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// An optional whole number of seconds within `min..=max`.
+fn seconds(value: Option<String>, min: u64, max: u64) -> Result<Option<u64>, ()> {
+    match value {
+        None => Ok(None),
+        Some(v) => v.trim().parse::<u64>().ok().filter(|s| (min..=max).contains(s)).map(Some).ok_or(()),
+    }
+}
+
 fn list(value: Option<String>) -> Vec<String> {
     value.as_deref().map(|v| items(v).map(str::to_owned).collect()).unwrap_or_default()
 }
@@ -171,4 +205,24 @@ fn list(value: Option<String>) -> Vec<String> {
 /// RFC 6265 §4.1.1 cookie-name: an RFC 7230 token.
 fn is_cookie_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// The decision cache, from `JWT_DECISION_CACHE` (entries; default
+/// [`DEFAULT_ENTRIES`](crate::cache::DEFAULT_ENTRIES), `0` disables it) and
+/// `JWT_DECISION_CACHE_MAX_SECONDS` (longest entry life; default 300; `exp` ends it sooner).
+pub fn decision_cache(env: impl Fn(&str) -> Option<String>) -> Result<crate::cache::DecisionCache, ConfigError> {
+    use crate::cache::{DEFAULT_ENTRIES, DEFAULT_MAX_SECONDS, DecisionCache, MAX_ENTRIES, MAX_MAX_SECONDS};
+    let number = |var: &'static str, max: u64, problem: &'static str| -> Result<Option<u64>, ConfigError> {
+        match env(var).filter(|v| !v.trim().is_empty()) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<u64>().ok().filter(|n| *n <= max).map(Some).ok_or(ConfigError { var, problem }),
+        }
+    };
+    let entries =
+        number("JWT_DECISION_CACHE", MAX_ENTRIES as u64, "must be a number of entries from 0 (off) to 65536")?
+            .map_or(DEFAULT_ENTRIES, |n| n as usize);
+    let max =
+        number("JWT_DECISION_CACHE_MAX_SECONDS", MAX_MAX_SECONDS, "must be a whole number of seconds from 0 to 86400")?
+            .unwrap_or(DEFAULT_MAX_SECONDS);
+    Ok(DecisionCache::new(entries, max))
 }

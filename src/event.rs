@@ -106,7 +106,9 @@ pub fn bearer(value: &str) -> Result<&str, Reason> {
             let token = rest.trim();
             match token {
                 "" => Err(Reason::MissingToken),
-                t if t.contains(|c: char| c.is_ascii_whitespace()) => Err(Reason::Malformed),
+                // Bytewise and branch-free, so it vectorizes (a `char` scan of a 1 KB token
+                // costs ~6k instructions); ASCII whitespace is never part of a longer UTF-8 char.
+                t if t.bytes().fold(false, |ws, b| ws | b.is_ascii_whitespace()) => Err(Reason::Malformed),
                 t => Ok(t),
             }
         }
@@ -119,14 +121,8 @@ pub fn bearer(value: &str) -> Result<&str, Reason> {
 /// sibling routes. `None` when the ARN is not an execute-api method/route ARN.
 pub fn stage_wildcard(arn: &str) -> Option<String> {
     let mut fields = arn.splitn(6, ':');
-    let (arn_, partition, service, region, account, rest) = (
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-    );
+    let (arn_, partition, service, region, account, rest) =
+        (fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?);
     if arn_ != "arn" || service != "execute-api" || [partition, region, account].iter().any(|f| f.is_empty()) {
         return None;
     }
@@ -143,7 +139,10 @@ mod tests {
     use super::*;
     use crate::json::{PADDING, Parser};
 
-    fn read_owned(json: &str, cookie: Option<&str>) -> Result<(Kind, Result<String, Reason>, Option<String>), Reason> {
+    /// An owned copy of what `read` returns: kind, token (or why none), ARN.
+    type Owned = (Kind, Result<String, Reason>, Option<String>);
+
+    fn read_owned(json: &str, cookie: Option<&str>) -> Result<Owned, Reason> {
         let mut buf = json.as_bytes().to_vec();
         let len = buf.len();
         buf.resize(len + PADDING, 0);
@@ -170,7 +169,9 @@ mod tests {
     #[test]
     fn v2_sources_in_order() {
         let arn = "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/x";
-        let e = format!(r#"{{"version":"2.0","type":"REQUEST","routeArn":"{arn}","identitySource":["Bearer one"],"headers":{{"authorization":"Bearer two"}}}}"#);
+        let e = format!(
+            r#"{{"version":"2.0","type":"REQUEST","routeArn":"{arn}","identitySource":["Bearer one"],"headers":{{"authorization":"Bearer two"}}}}"#
+        );
         assert_eq!(read_owned(&e, None), Ok((Kind::HttpV2, Ok("one".into()), Some(arn.into()))));
         let e = r#"{"version":"2.0","identitySource":["",null],"headers":{"Authorization":"Bearer two"}}"#;
         assert_eq!(read_owned(e, None).unwrap().1.as_deref(), Ok("two"));
@@ -190,7 +191,8 @@ mod tests {
         assert_eq!(read_owned(e, None).unwrap().1.as_deref(), Ok("t"));
         let e = r#"{"type":"TOKEN","authorizationToken":"","methodArn":"x"}"#;
         assert_eq!(read_owned(e, None).unwrap().1, Err(Reason::MissingToken));
-        let e = r#"{"type":"REQUEST","methodArn":"m","headers":{"AUTHORIZATION":"Bearer h"},"identitySource":"Bearer i"}"#;
+        let e =
+            r#"{"type":"REQUEST","methodArn":"m","headers":{"AUTHORIZATION":"Bearer h"},"identitySource":"Bearer i"}"#;
         assert_eq!(read_owned(e, None).unwrap().1.as_deref(), Ok("h"));
         let e = r#"{"version":"1.0","type":"REQUEST","methodArn":"m","headers":{},"identitySource":"Bearer i"}"#;
         assert_eq!(read_owned(e, None).unwrap().1.as_deref(), Ok("i"));
@@ -215,7 +217,13 @@ mod tests {
             stage_wildcard("arn:aws-cn:execute-api:cn-north-1:1:api/$default/POST/a/b:c").as_deref(),
             Some("arn:aws-cn:execute-api:cn-north-1:1:api/$default/*")
         );
-        for bad in ["", "arn:aws:lambda:us-east-1:1:function:x", "arn:aws:execute-api:us-east-1:1:api", "arn:aws:execute-api:::api/s/GET", "arn:aws:execute-api:r:1:*/s/GET"] {
+        for bad in [
+            "",
+            "arn:aws:lambda:us-east-1:1:function:x",
+            "arn:aws:execute-api:us-east-1:1:api",
+            "arn:aws:execute-api:::api/s/GET",
+            "arn:aws:execute-api:r:1:*/s/GET",
+        ] {
             assert_eq!(stage_wildcard(bad), None, "{bad}");
         }
     }

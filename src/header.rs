@@ -33,9 +33,7 @@ pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, R
     }
     // RFC 7519 §5.1 / RFC 9068 §2.1: "JWT" (case-insensitively) or "at+jwt".
     if let Some(typ) = header.get("typ") {
-        let ok = typ
-            .as_str()
-            .is_some_and(|t| t.eq_ignore_ascii_case("JWT") || t.eq_ignore_ascii_case("at+jwt"));
+        let ok = typ.as_str().is_some_and(|t| t.eq_ignore_ascii_case("JWT") || t.eq_ignore_ascii_case("at+jwt"));
         if !ok {
             return Err(Reason::BadType);
         }

@@ -23,10 +23,7 @@ pub struct Parser {
 impl Parser {
     /// A parser sized for documents of about `len` bytes (it grows if needed).
     pub fn with_capacity(len: usize) -> Self {
-        Parser {
-            buffers: Buffers::with_max_depth(len, MAX_DEPTH),
-            nodes: Vec::with_capacity(len / 4 + 8),
-        }
+        Parser { buffers: Buffers::with_max_depth(len, MAX_DEPTH), nodes: Vec::with_capacity(len / 4 + 8) }
     }
 
     /// Parses `buf[..len]` in place (strings are unescaped inside `buf`) and hands the

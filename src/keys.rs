@@ -55,11 +55,7 @@ impl Key {
         if !(3..(1u64 << 33)).contains(&e_val) {
             return Err(KeyError("RSA exponent is not an odd number below 2^33"));
         }
-        Ok(Key {
-            kid: None,
-            alg: None,
-            components: RsaPublicKeyComponents { n: n.into(), e: e.into() },
-        })
+        Ok(Key { kid: None, alg: None, components: RsaPublicKeyComponents { n: n.into(), e: e.into() } })
     }
 
     /// From a PEM public key: `BEGIN PUBLIC KEY` (SPKI, RFC 5280) or `BEGIN RSA PUBLIC KEY`
@@ -82,17 +78,13 @@ impl Key {
     pub fn from_spki_der(der: &[u8]) -> Result<Key, KeyError> {
         use pkcs1::der::Decode as _;
         // 1.2.840.113549.1.1.1 (RFC 8017 Appendix C)
-        const RSA_ENCRYPTION: spki::ObjectIdentifier =
-            spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-        let info = spki::SubjectPublicKeyInfoRef::from_der(der)
-            .map_err(|_| KeyError("malformed SubjectPublicKeyInfo"))?;
+        const RSA_ENCRYPTION: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+        let info =
+            spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|_| KeyError("malformed SubjectPublicKeyInfo"))?;
         if info.algorithm.oid != RSA_ENCRYPTION {
             return Err(KeyError("not an RSA key (only RSA public keys are supported)"));
         }
-        let pkcs1 = info
-            .subject_public_key
-            .as_bytes()
-            .ok_or(KeyError("malformed SubjectPublicKeyInfo"))?;
+        let pkcs1 = info.subject_public_key.as_bytes().ok_or(KeyError("malformed SubjectPublicKeyInfo"))?;
         Key::from_pkcs1_der(pkcs1)
     }
 
@@ -143,11 +135,8 @@ impl Key {
 
     /// RFC 7638 JWK thumbprint (SHA-256, base64url): a stable `kid` for a PEM key.
     pub fn thumbprint(&self) -> String {
-        let canonical = format!(
-            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
-            b64::encode(self.exponent()),
-            b64::encode(self.modulus())
-        );
+        let canonical =
+            format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64::encode(self.exponent()), b64::encode(self.modulus()));
         b64::encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
     }
 
@@ -290,10 +279,7 @@ impl KeySet {
             None if self.pem.is_none() && self.jwks.len() == 1 => self.jwks.first(),
             None => None,
         };
-        by_kid
-            .or(self.pem.as_ref())
-            .filter(|k| k.permits(alg))
-            .ok_or(Reason::UnknownKid)
+        by_kid.or(self.pem.as_ref()).filter(|k| k.permits(alg)).ok_or(Reason::UnknownKid)
     }
 }
 
@@ -373,7 +359,12 @@ mod tests {
 
     #[test]
     fn pem_garbage_is_an_error_not_a_panic() {
-        for bad in ["", "hello", "-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"] {
+        for bad in [
+            "",
+            "hello",
+            "-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        ] {
             assert!(Key::from_pem(bad).is_err(), "{bad}");
         }
     }

@@ -3,56 +3,162 @@
 //!
 //! What is logged: one line per deny with its reason code (and `sub` when authentic),
 //! configuration problems and warnings. Never the token, the signature or other claims.
-//! `lambda_runtime` logs whole raw events at TRACE, so its targets are capped at DEBUG.
+//!
+//! Lines keep the shape `tracing-subscriber`'s formatter gave them (this crate used it until
+//! the Runtime API client replaced `lambda_runtime`): text ` INFO deny reason="expired"
+//! sub="user_1"`, JSON `{"level":"INFO","fields":{"message":"deny","reason":"expired",…}}`.
+//! Field values are quoted and escaped, so a claim cannot forge a log line.
 
-use lambda_runtime::tracing::{self, Level, subscriber};
-use subscriber::filter::{LevelFilter, Targets};
-use subscriber::prelude::*;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-/// Installs the process-wide subscriber (stderr). Reads the environment once.
+/// Severity, most severe first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+    Trace = 5,
+}
+
+impl Level {
+    /// A level name as Lambda's advanced logging controls set it (any case); `FATAL` is
+    /// `ERROR`. Also `0`–`5`, and `OFF`, as before.
+    pub fn parse(name: &str) -> Option<u8> {
+        let max = match name.trim().to_ascii_uppercase().as_str() {
+            "OFF" | "0" => 0,
+            "ERROR" | "FATAL" | "1" => Level::Error as u8,
+            "WARN" | "WARNING" | "2" => Level::Warn as u8,
+            "INFO" | "3" => Level::Info as u8,
+            "DEBUG" | "4" => Level::Debug as u8,
+            "TRACE" | "5" => Level::Trace as u8,
+            _ => return None,
+        };
+        Some(max)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Level::Error => "ERROR",
+            Level::Warn => "WARN",
+            Level::Info => "INFO",
+            Level::Debug => "DEBUG",
+            Level::Trace => "TRACE",
+        }
+    }
+}
+
+static MAX: AtomicU8 = AtomicU8::new(Level::Info as u8);
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// Reads the environment once (stderr is the only sink).
 pub fn init() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .and_then(|l| l.trim().parse::<LevelFilter>().ok())
-        .unwrap_or(LevelFilter::INFO);
-    let runtime_level = level.min(LevelFilter::DEBUG);
-    let filter = Targets::new()
-        .with_default(level)
-        .with_target("lambda_runtime", runtime_level)
-        .with_target("lambda_runtime_api_client", runtime_level)
-        .with_target("hyper", runtime_level)
-        .with_target("hyper_util", runtime_level);
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let fmt = subscriber::fmt::layer().with_writer(std::io::stderr).without_time().with_target(false);
-    let registry = subscriber::registry().with(filter);
-    // `try_init` fails only if a subscriber is already set (tests); keep the first one.
-    let _ = if json { registry.with(fmt.json()).try_init() } else { registry.with(fmt).try_init() };
+    let max = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().and_then(|l| Level::parse(&l)).unwrap_or(Level::Info as u8);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.trim().eq_ignore_ascii_case("json"));
+    MAX.store(max, Ordering::Relaxed);
+    JSON.store(json, Ordering::Relaxed);
+}
+
+fn enabled(level: Level) -> bool {
+    level as u8 <= MAX.load(Ordering::Relaxed)
+}
+
+/// Formats one line (without writing it).
+pub fn line(json: bool, level: Level, message: &str, fields: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(96);
+    if json {
+        let mut obj = serde_json::Map::new();
+        obj.insert("message".to_owned(), message.into());
+        for (k, v) in fields {
+            obj.insert((*k).to_owned(), (*v).into());
+        }
+        let v = serde_json::json!({ "level": level.name(), "fields": obj });
+        out.push_str(&v.to_string());
+    } else {
+        let _ = write!(out, "{:>5} {message}", level.name());
+        for (k, v) in fields {
+            let _ = write!(out, " {k}={v:?}");
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn emit(level: Level, message: &str, fields: &[(&str, &str)]) {
+    if enabled(level) {
+        let text = line(JSON.load(Ordering::Relaxed), level, message, fields);
+        // One write per line; a failing stderr is not a reason to fail a request.
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
 }
 
 /// One line per refused request: the stable reason code, and the subject when known.
 pub fn deny(reason: &'static str, sub: Option<&str>) {
     match sub {
-        Some(sub) => tracing::info!(reason, sub, "deny"),
-        None => tracing::info!(reason, "deny"),
+        Some(sub) => emit(Level::Info, "deny", &[("reason", reason), ("sub", sub)]),
+        None => emit(Level::Info, "deny", &[("reason", reason)]),
     }
 }
 
 /// Allowed requests are logged at DEBUG only.
 pub fn allow(sub: &str) {
-    tracing::debug!(sub, "allow");
+    emit(Level::Debug, "allow", &[("sub", sub)]);
 }
 
 /// A configuration warning at cold start.
 pub fn warn(message: &str) {
-    tracing::warn!("{message}");
+    emit(Level::Warn, message, &[]);
+}
+
+/// A problem of the runtime itself (the Runtime API failed or went away).
+pub fn error(message: &str) {
+    emit(Level::Error, message, &[]);
 }
 
 /// A configuration error at cold start (names the variable; never the value).
 pub fn config_error(error: &crate::config::ConfigError) {
-    tracing::error!(variable = error.var, problem = error.problem, "{error}");
+    emit(Level::Error, &error.to_string(), &[("variable", error.var), ("problem", error.problem)]);
 }
 
 /// Whether DEBUG lines are on (lets callers skip work for them).
 pub fn debug_enabled() -> bool {
-    tracing::enabled!(Level::DEBUG)
+    enabled(Level::Debug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_lines_look_as_they_did_and_quote_values() {
+        assert_eq!(line(false, Level::Info, "deny", &[("reason", "expired")]), " INFO deny reason=\"expired\"\n");
+        assert_eq!(
+            line(false, Level::Info, "deny", &[("reason", "rule_failed"), ("sub", "u\n INFO allow")]),
+            " INFO deny reason=\"rule_failed\" sub=\"u\\n INFO allow\"\n",
+            "a subject cannot start a new line"
+        );
+        assert_eq!(line(false, Level::Error, "bad", &[]), "ERROR bad\n");
+        assert_eq!(line(false, Level::Warn, "w", &[]), " WARN w\n");
+    }
+
+    #[test]
+    fn json_lines_are_one_object_each() {
+        let l = line(true, Level::Info, "deny", &[("reason", "expired"), ("sub", "a\"b\nc")]);
+        assert_eq!(l.matches('\n').count(), 1);
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"level": "INFO", "fields": {"message": "deny", "reason": "expired", "sub": "a\"b\nc"}})
+        );
+    }
+
+    #[test]
+    fn level_names() {
+        assert_eq!(Level::parse("debug"), Some(4));
+        assert_eq!(Level::parse(" FATAL "), Some(1));
+        assert_eq!(Level::parse("off"), Some(0));
+        assert_eq!(Level::parse("verbose"), None);
+    }
 }

@@ -106,7 +106,12 @@ impl Response {
 
 /// The context forwarded on allow: `sub`, then each configured claim that is present.
 /// `flatten` (IAM) turns arrays and objects into JSON text and drops nulls.
-pub fn context(claims: Value<'_, '_>, sub: &str, wanted: &[ContextClaim], flatten: bool) -> Map<String, serde_json::Value> {
+pub fn context(
+    claims: Value<'_, '_>,
+    sub: &str,
+    wanted: &[ContextClaim],
+    flatten: bool,
+) -> Map<String, serde_json::Value> {
     let mut map = Map::new();
     map.insert("sub".to_owned(), sub.into());
     for c in wanted {
@@ -144,7 +149,8 @@ mod tests {
 
     #[test]
     fn context_keeps_types_in_simple_and_flattens_for_iam() {
-        let claims = r#"{"sub":"u1","email":"a@b.c","metadata":{"role":"admin","tags":["x",1]},"n":3,"ok":true,"z":null}"#;
+        let claims =
+            r#"{"sub":"u1","email":"a@b.c","metadata":{"role":"admin","tags":["x",1]},"n":3,"ok":true,"z":null}"#;
         let wanted = ["email", "metadata.role", "tags=metadata.tags", "n", "ok", "meta=metadata", "z", "absent"];
         assert_eq!(
             ctx(claims, &wanted, false).to_string(),

@@ -44,8 +44,9 @@ pub fn split(token: &[u8]) -> Result<Parts<'_>, Reason> {
     Ok(parts)
 }
 
+/// SIMD search (`memchr`): a byte-at-a-time scan of a 1 KB token costs ~4k instructions.
 fn memchr_dot(hay: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?.iter().position(|&b| b == b'.').map(|i| i + from)
+    memchr::memchr(b'.', hay.get(from..)?).map(|i| i + from)
 }
 
 #[cfg(test)]

@@ -78,9 +78,7 @@ fn params(alg: Alg) -> &'static RsaParameters {
 
 /// RFC 7515 §5.2 step 8: validate the signature over `signing_input` (`header.claims`).
 pub fn verify(key: &Key, alg: Alg, signing_input: &[u8], signature: &[u8]) -> Result<(), Reason> {
-    key.components()
-        .verify(params(alg), signing_input, signature)
-        .map_err(|_| Reason::BadSignature)
+    key.components().verify(params(alg), signing_input, signature).map_err(|_| Reason::BadSignature)
 }
 
 #[cfg(test)]

@@ -1,0 +1,110 @@
+//! Instruction counts (Callgrind, through gungraun): deterministic, so CI can gate on them.
+//!
+//! Every case gets its inputs from a setup function (not counted) that has already run the
+//! same call once, so one-time work — CPU feature detection, buffer growth, a cache fill —
+//! is never attributed to the measured call; inputs are leaked so their drop is not either. `.ci/bench.sh` reads the JSON summary and
+//! fails when `decide` exceeds 1.08 × `ring_verify`, or `decide_cached` its bound.
+//!
+//! Needs valgrind and `gungraun-runner` (same version as the `gungraun` dev-dependency):
+//! `cargo bench --bench instructions`.
+
+mod common;
+
+use common::{Fixture, ISSUER};
+use gungraun::prelude::*;
+use jwt_authorizer::Scratch;
+use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
+use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+use std::hint::black_box;
+
+struct Ready {
+    f: Fixture,
+    scratch: Scratch,
+    cached: CachedAuthorizer,
+}
+
+/// Leaked, so dropping the fixture is never counted in a benchmark.
+fn ready() -> &'static mut Ready {
+    let f = Fixture::new();
+    let mut scratch = Scratch::default();
+    let mut cached = CachedAuthorizer::new(f.authorizer.clone(), DecisionCache::new(128, 300));
+    // Warm every path once: lazy CPU-feature detection, buffers, and the cache entry.
+    assert_eq!(f.authorizer.decide(f.token.as_bytes(), f.now, &mut scratch), Ok(()));
+    assert!(f.authorizer.handle(&f.event, f.now, &mut scratch).denial.is_none());
+    assert_eq!(cached.decide(f.token.as_bytes(), f.now, &mut scratch), Ok(()));
+    assert!(cached.handle(&f.event, f.now, &mut scratch).denial.is_none());
+    Box::leak(Box::new(Ready { f, scratch, cached }))
+}
+
+#[library_benchmark]
+#[bench::rs256(setup = ready)]
+fn ring_verify(r: &'static mut Ready) -> bool {
+    let key = RsaPublicKeyComponents { n: &r.f.modulus[..], e: &r.f.exponent[..] };
+    black_box(key.verify(&RSA_PKCS1_2048_8192_SHA256, black_box(&r.f.signing_input), black_box(&r.f.signature)).is_ok())
+}
+
+#[library_benchmark]
+#[bench::rs256(setup = ready)]
+fn decide(r: &'static mut Ready) -> bool {
+    black_box(r.f.authorizer.decide(black_box(r.f.token.as_bytes()), r.f.now, &mut r.scratch).is_ok())
+}
+
+#[library_benchmark]
+#[bench::rs256(setup = ready)]
+fn decide_cached(r: &'static mut Ready) -> bool {
+    let token = black_box(r.f.token.as_bytes());
+    black_box(r.cached.decide(token, r.f.now, &mut r.scratch).is_ok())
+}
+
+#[library_benchmark]
+#[bench::v2_event(setup = ready)]
+fn handle(r: &'static mut Ready) -> Option<String> {
+    black_box(r.f.authorizer.handle(black_box(&r.f.event), r.f.now, &mut r.scratch).response.to_json())
+}
+
+#[library_benchmark]
+#[bench::v2_event(setup = ready)]
+fn handle_cached(r: &'static mut Ready) -> Option<String> {
+    let event = black_box(&r.f.event[..]);
+    black_box(r.cached.handle(event, r.f.now, &mut r.scratch).response.to_json())
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // read by serde only
+struct PeerClaims {
+    sub: String,
+    exp: u64,
+    iss: String,
+    azp: String,
+}
+
+struct Peer {
+    token: String,
+    key: jsonwebtoken::DecodingKey,
+    validation: jsonwebtoken::Validation,
+}
+
+fn peer() -> &'static Peer {
+    let f = Fixture::new();
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(f.public_pem.as_bytes()).expect("PEM");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+    validation.leeway = 5;
+    validation.validate_nbf = true;
+    assert!(jsonwebtoken::decode::<PeerClaims>(&f.token, &key, &validation).is_ok());
+    Box::leak(Box::new(Peer { token: f.token, key, validation }))
+}
+
+#[library_benchmark]
+#[bench::rs256(setup = peer)]
+fn jsonwebtoken_decode(p: &'static Peer) -> bool {
+    black_box(jsonwebtoken::decode::<PeerClaims>(black_box(&p.token), &p.key, &p.validation).is_ok())
+}
+
+library_benchmark_group!(
+    name = floor;
+    benchmarks = ring_verify, decide, decide_cached, handle, handle_cached, jsonwebtoken_decode
+);
+
+main!(library_benchmark_groups = floor);

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The arm64 build, run under qemu-aarch64 (user mode) with the Debian arm64 glibc:
+#  1. the arm64 CLI `demo` gives the same decisions as the x86_64 one;
+#  2. `check` on the demo events, with real tokens minted now by the x86_64 CLI, exits 0 for
+#     allow and 1 for deny, and prints byte-identical responses to the x86_64 CLI;
+#  3. the arm64 Lambda binary serves 20 invocations from a local Lambda Runtime API
+#     (runtime_stub.py) and answers an allow; with a broken configuration it posts
+#     /runtime/init/error naming the variable (tests/e2e/init_error.py).
+# Needs: scripts/build-arm64.sh outputs, target/release/jwt-authorizer-cli, qemu-user-static,
+# libc6-arm64-cross. Every step is bounded by `timeout`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QEMU_BIN=${QEMU_BIN:-qemu-aarch64-static}
+QEMU="$QEMU_BIN -L /usr/aarch64-linux-gnu"
+X86_CLI=target/release/jwt-authorizer-cli
+ARM_CLI=target/lambda/jwt-authorizer-cli/bootstrap
+ARM_BIN=target/lambda/jwt-authorizer/unzipped/bootstrap  # unpacked from bootstrap.zip
+STUB=${RUNTIME_STUB:-$(git rev-parse --show-toplevel)/../shared/perf/runtime_stub.py}
+for f in "$X86_CLI" "$ARM_CLI" "$ARM_BIN" "$STUB"; do
+  [ -e "$f" ] || { echo "arm64-checks: missing $f" >&2; exit 2; }
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+
+# 1. demo: same decision lines (verdict, case, reason) on both architectures.
+decisions() { grep -E '^(ALLOW|DENY)' | sed -E 's/ +[0-9.]+ µs\/event$//; s/ +$//'; }
+timeout 60 $QEMU "$ARM_CLI" demo > "$work/demo.arm64"
+timeout 60 "$X86_CLI" demo > "$work/demo.x86"
+if [ "$(decisions < "$work/demo.arm64" | wc -l)" -eq 8 ] &&
+  diff <(decisions < "$work/demo.arm64") <(decisions < "$work/demo.x86") > /dev/null; then
+  ok "demo: arm64 decisions = x86_64 decisions ($(grep -c '^ALLOW' "$work/demo.arm64") allow, $(grep -c '^DENY' "$work/demo.arm64") deny)"
+else
+  bad "demo differs"; diff <(decisions < "$work/demo.arm64") <(decisions < "$work/demo.x86") || true
+fi
+
+# 2. check on the demo events.
+export JWT_PUBLIC_KEY="$(cat demo/demo.pub.pem)"
+export JWT_ISSUER=https://demo.clerk.accounts.dev
+export JWT_AUTHORIZED_PARTIES=https://app.example.com
+export JWT_REQUIRE=metadata.role=admin
+export JWT_CONTEXT_CLAIMS=email,role=metadata.role
+now=$(date +%s)
+claims() { # role
+  printf '{"sub":"user_2abcDEMO","iss":"https://demo.clerk.accounts.dev","azp":"https://app.example.com","email":"ada@example.com","metadata":{"role":"%s"}}' "$1"
+}
+valid=$("$X86_CLI" mint --key demo/demo.key.pem --claims "$(claims admin)" --ttl 600)
+viewer=$("$X86_CLI" mint --key demo/demo.key.pem --claims "$(claims viewer)" --ttl 600)
+expired=$("$X86_CLI" mint --key demo/demo.key.pem --claims "$(claims admin)" --now $((now - 3600)))
+otherkey=$("$X86_CLI" mint --key tests/fixtures/rsa2048-b.key.pem --claims "$(claims admin)" --ttl 600)
+fill() { # template token out
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+template, token, out = sys.argv[1:]
+text = open(template).read().replace("{{AUTHORIZATION}}", json.dumps("Bearer " + token)[1:-1])
+json.loads(text)
+open(out, "w").write(text)
+PY
+}
+cases=(
+  "http-api-v2 valid 0" "http-api-v2 viewer 1" "http-api-v2 expired 1" "http-api-v2 otherkey 1"
+  "rest-token valid 0" "rest-token expired 1" "rest-request valid 0" "rest-request viewer 1"
+)
+for c in "${cases[@]}"; do
+  read -r event tok want <<< "$c"
+  fill "demo/events/$event.json" "${!tok}" "$work/$event-$tok.json"
+done
+cp demo/events/http-api-v2-no-token.json "$work/http-api-v2-none.json"
+cases+=("http-api-v2 none 1")
+for c in "${cases[@]}"; do
+  read -r event tok want <<< "$c"
+  f="$work/$event-$tok.json"
+  set +e
+  timeout 60 $QEMU "$ARM_CLI" check --event "$f" > "$work/arm.out" 2> "$work/arm.err"; arm=$?
+  timeout 60 "$X86_CLI" check --event "$f" > "$work/x86.out" 2> /dev/null; x86=$?
+  set -e
+  if [ "$arm" = "$want" ] && [ "$x86" = "$want" ] && cmp -s "$work/arm.out" "$work/x86.out"; then
+    ok "check $event/$tok: exit $arm, $(tail -1 "$work/arm.err")"
+  else
+    bad "check $event/$tok: arm64 exit $arm, x86_64 exit $x86, want $want"; cat "$work/arm.out" "$work/arm.err"
+  fi
+done
+
+# 3. the Lambda binary against a local Runtime API.
+stub() { timeout 120 python3 "$STUB" --bin "$ARM_BIN" --runner "$QEMU" "$@"; }
+# One spawn per stub process: its cold mode re-arms per spawn, and a killed spawn's in-flight
+# GET /next could take the next spawn's event under load.
+stub --event "$work/http-api-v2-valid.json" --cold 1 > "$work/stub-v2.json" || true
+stub --event "$work/http-api-v2-valid.json" --n 20 > "$work/stub-v2-n.json" || true
+if python3 - "$work/stub-v2.json" "$work/stub-v2-n.json" <<'PY'
+import json, sys
+cold, warm = (json.load(open(f)) for f in sys.argv[1:3])
+body = json.loads(cold["response_body"])
+assert cold["cold_failures"] == [], cold["cold_failures"]
+assert body == {"isAuthorized": True, "context": {"sub": "user_2abcDEMO", "email": "ada@example.com", "role": "admin"}}, body
+assert warm["invocations_measured"] == 20 and warm["errors"] == [], warm
+print(f"      under qemu (not a real timing): {cold['init_ms_exec_to_first_next']['median']} ms to first /next, "
+      f"{warm['wall_us_per_roundtrip']} us per round trip")
+PY
+then ok "lambda binary: cold start answers an HTTP API allow with context; then 20 more invocations, no errors"; else bad "lambda binary (HTTP API)"; cat "$work/stub-v2.json" "$work/stub-v2-n.json"; fi
+
+stub --event "$work/rest-token-valid.json" --cold 1 > "$work/stub-rest.json" || true
+if python3 - "$work/stub-rest.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+body = json.loads(r["response_body"])
+assert r["cold_failures"] == [], r["cold_failures"]
+st = body["policyDocument"]["Statement"]
+assert body["principalId"] == "user_2abcDEMO", body
+assert st == [{"Action": ["execute-api:Invoke"], "Effect": "Allow",
+               "Resource": ["arn:aws:execute-api:us-east-1:123456789012:qwerty9876/dev/*"]}], st
+PY
+then ok "lambda binary: REST TOKEN allow policy"; else bad "lambda binary (REST TOKEN)"; cat "$work/stub-rest.json"; fi
+
+# A broken configuration: no event is asked for, /runtime/init/error names the variable.
+if timeout 120 python3 tests/e2e/init_error.py --bin "$ARM_BIN" --runner "$QEMU" --var JWT_LEEWAY_SECONDS --value abc; then
+  ok "lambda binary: bad JWT_LEEWAY_SECONDS -> /runtime/init/error, exit non-zero"
+else
+  bad "lambda binary (bad config)"
+fi
+
+echo "arm64: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,751 @@
+//! A small, blocking client for the Lambda Runtime API (2018-06-01), used by the function
+//! binary instead of `lambda_runtime` (why: docs/performance.md).
+//!
+//! One kept-alive HTTP/1.1 connection on a `std` `TcpStream` (`TCP_NODELAY`), one thread,
+//! no async runtime. Every response is read to its end — including the `{"status":"OK"}`
+//! acknowledgement of a POST — so the connection stays reusable; a request that meets a
+//! connection the server already closed is retried once on a fresh one.
+//!
+//! Kept from `lambda_runtime`: the request paths and error format (`{"errorType",
+//! "errorMessage"}` with a `Lambda-Runtime-Function-Error-Type` header; `unhandled` for
+//! invocation errors), the request id from `Lambda-Runtime-Aws-Request-Id`, the deadline
+//! (`Lambda-Runtime-Deadline-Ms`: it bounds the I/O of the answer), the X-Ray trace id
+//! (`Lambda-Runtime-Trace-Id`, handed to the caller to set `_X_AMZN_TRACE_ID`), a handler
+//! panic reported as that invocation's error, and a clean exit — an error, not a panic — when
+//! the Runtime API fails or goes away.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const NEXT: &str = "/2018-06-01/runtime/invocation/next";
+const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
+const USER_AGENT: &str = concat!("jwt-authorizer/", env!("CARGO_PKG_VERSION"));
+/// Largest response head accepted from the Runtime API.
+const MAX_HEAD: usize = 64 * 1024;
+/// Largest body accepted (Lambda's synchronous payload limit is 6 MB).
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+/// I/O timeout when no invocation deadline applies (init error, a deadline already past).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the runtime stopped, or a request failed.
+#[derive(Debug)]
+pub enum Error {
+    /// `AWS_LAMBDA_RUNTIME_API` is not set (not running under Lambda).
+    NoApi,
+    /// Connecting, reading or writing failed.
+    Io(io::Error),
+    /// The Runtime API answered something that is not a well-formed HTTP response.
+    Protocol(&'static str),
+    /// The Runtime API answered with this HTTP status where success was expected.
+    Status(u16),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::NoApi => f.write_str("AWS_LAMBDA_RUNTIME_API is not set"),
+            Error::Io(e) => write!(f, "Runtime API I/O: {e}"),
+            Error::Protocol(what) => write!(f, "Runtime API protocol: {what}"),
+            Error::Status(s) => write!(f, "Runtime API answered HTTP {s}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+/// One invocation, in buffers reused from one invocation to the next.
+#[derive(Debug, Default)]
+pub struct Invocation {
+    /// `Lambda-Runtime-Aws-Request-Id`: where the answer goes.
+    pub request_id: String,
+    /// `Lambda-Runtime-Deadline-Ms` (Unix milliseconds), when sent.
+    pub deadline_ms: Option<u64>,
+    /// `Lambda-Runtime-Trace-Id` (empty when absent).
+    pub trace_id: String,
+    /// `Lambda-Runtime-Invoked-Function-Arn` (empty when absent).
+    pub function_arn: String,
+    /// The event.
+    pub body: Vec<u8>,
+}
+
+impl Invocation {
+    /// Time left before the deadline (`None`: no deadline sent).
+    pub fn remaining(&self) -> Option<Duration> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_millis();
+        self.deadline_ms.map(|d| Duration::from_millis((u128::from(d).saturating_sub(now)) as u64))
+    }
+}
+
+/// An invocation's result: the response JSON, or an error (`errorType`, `errorMessage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    Response(&'a [u8]),
+    Error { error_type: &'a str, message: &'a str },
+}
+
+/// What a response head said that matters here.
+#[derive(Default)]
+struct Head {
+    status: u16,
+    content_length: Option<usize>,
+    chunked: bool,
+    close: bool,
+}
+
+/// The Runtime API client: endpoint, one connection, reusable buffers.
+pub struct Client {
+    host: String,
+    /// Path prefix before `/2018-06-01/…`: empty on Lambda; emulators use one (`/.rt/<fn>`).
+    prefix: String,
+    /// `prefix` + the `…/invocation/next` path, built once.
+    next_path: String,
+    conn: Option<TcpStream>,
+    /// Bytes read from the connection and not consumed yet.
+    inbuf: Vec<u8>,
+    /// The request being written.
+    out: Vec<u8>,
+    /// Connections opened so far (for tests and diagnostics).
+    connections: usize,
+}
+
+impl Client {
+    /// A client for `host:port` (the value of `AWS_LAMBDA_RUNTIME_API`). Connects lazily.
+    /// Also takes `http://host:port/prefix`, as `cargo lambda watch` sets it.
+    pub fn new(api: &str) -> Client {
+        let api = api.strip_prefix("http://").unwrap_or(api);
+        let (host, prefix) = api.split_once('/').map_or((api, ""), |(h, p)| (h, p.trim_matches('/')));
+        let prefix = if prefix.is_empty() { String::new() } else { format!("/{prefix}") };
+        Client {
+            host: host.to_owned(),
+            next_path: format!("{prefix}{NEXT}"),
+            prefix,
+            conn: None,
+            inbuf: Vec::with_capacity(16 * 1024),
+            out: Vec::with_capacity(4096),
+            connections: 0,
+        }
+    }
+
+    /// From `AWS_LAMBDA_RUNTIME_API`.
+    pub fn from_env() -> Result<Client, Error> {
+        match std::env::var("AWS_LAMBDA_RUNTIME_API") {
+            Ok(api) if !api.trim().is_empty() => Ok(Client::new(api.trim())),
+            _ => Err(Error::NoApi),
+        }
+    }
+
+    /// Connections opened so far.
+    pub fn connections(&self) -> usize {
+        self.connections
+    }
+
+    /// Waits for the next invocation (`GET …/invocation/next`) and fills `inv`.
+    /// No read timeout: the Runtime API holds this request until there is work.
+    pub fn next(&mut self, inv: &mut Invocation) -> Result<(), Error> {
+        self.out.clear();
+        write_head(&mut self.out, "GET", &self.next_path, &self.host, None, None);
+        inv.request_id.clear();
+        inv.trace_id.clear();
+        inv.function_arn.clear();
+        inv.deadline_ms = None;
+        let head = self.exchange(None, &mut inv.body, |name, value| {
+            if name.eq_ignore_ascii_case(b"lambda-runtime-aws-request-id") {
+                inv.request_id.push_str(value);
+            } else if name.eq_ignore_ascii_case(b"lambda-runtime-deadline-ms") {
+                inv.deadline_ms = value.parse().ok();
+            } else if name.eq_ignore_ascii_case(b"lambda-runtime-trace-id") {
+                inv.trace_id.push_str(value);
+            } else if name.eq_ignore_ascii_case(b"lambda-runtime-invoked-function-arn") {
+                inv.function_arn.push_str(value);
+            }
+        })?;
+        if head.status != 200 {
+            return Err(Error::Status(head.status));
+        }
+        // The id becomes part of a request path: accept only what a request id can be.
+        let id_ok = !inv.request_id.is_empty()
+            && inv.request_id.len() <= 256
+            && inv.request_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        if !id_ok {
+            return Err(Error::Protocol("missing or malformed Lambda-Runtime-Aws-Request-Id"));
+        }
+        Ok(())
+    }
+
+    /// Posts an invocation's outcome (`…/{id}/response` or `…/{id}/error`), reads the
+    /// acknowledgement, and returns its HTTP status (202 when accepted). Bounded by the
+    /// invocation's deadline.
+    pub fn answer(&mut self, inv: &Invocation, outcome: Outcome<'_>) -> Result<u16, Error> {
+        let timeout = inv.remaining().filter(|d| !d.is_zero()).unwrap_or(DEFAULT_TIMEOUT);
+        let mut path = String::with_capacity(64);
+        path.push_str(&self.prefix);
+        path.push_str("/2018-06-01/runtime/invocation/");
+        path.push_str(&inv.request_id);
+        self.out.clear();
+        match outcome {
+            Outcome::Response(body) => {
+                path.push_str("/response");
+                write_head(&mut self.out, "POST", &path, &self.host, Some(body.len()), None);
+                self.out.extend_from_slice(body);
+            }
+            Outcome::Error { error_type, message } => {
+                path.push_str("/error");
+                let body = diagnostic(error_type, message);
+                write_head(&mut self.out, "POST", &path, &self.host, Some(body.len()), Some("unhandled"));
+                self.out.extend_from_slice(body.as_bytes());
+            }
+        }
+        self.post(Some(timeout))
+    }
+
+    /// Reports an initialization failure (`POST /runtime/init/error`).
+    pub fn init_error(&mut self, error_type: &str, message: &str) -> Result<u16, Error> {
+        let body = diagnostic(error_type, message);
+        self.out.clear();
+        let path = format!("{}{INIT_ERROR}", self.prefix);
+        write_head(&mut self.out, "POST", &path, &self.host, Some(body.len()), Some(error_type));
+        self.out.extend_from_slice(body.as_bytes());
+        self.post(Some(DEFAULT_TIMEOUT))
+    }
+
+    fn post(&mut self, timeout: Option<Duration>) -> Result<u16, Error> {
+        let mut ack = Vec::new();
+        let head = self.exchange(timeout, &mut ack, |_, _| {})?;
+        Ok(head.status)
+    }
+
+    /// Sends `self.out` and reads the whole response (body into `body`), retrying once on
+    /// a fresh connection when a reused one turns out closed before any response byte.
+    fn exchange(
+        &mut self,
+        timeout: Option<Duration>,
+        body: &mut Vec<u8>,
+        mut on_header: impl FnMut(&[u8], &str),
+    ) -> Result<Head, Error> {
+        let reused = self.conn.is_some();
+        match self.try_exchange(timeout, body, &mut on_header) {
+            Err(Attempt::BeforeResponse(_)) if reused => {
+                self.conn = None;
+                self.try_exchange(timeout, body, &mut on_header).map_err(Attempt::into_error)
+            }
+            r => r.map_err(Attempt::into_error),
+        }
+        .inspect_err(|_| self.conn = None)
+    }
+
+    fn try_exchange(
+        &mut self,
+        timeout: Option<Duration>,
+        body: &mut Vec<u8>,
+        on_header: &mut impl FnMut(&[u8], &str),
+    ) -> Result<Head, Attempt> {
+        if self.conn.is_none() {
+            let stream = TcpStream::connect(&self.host).map_err(|e| Attempt::Fatal(e.into()))?;
+            stream.set_nodelay(true).map_err(|e| Attempt::Fatal(e.into()))?;
+            self.connections += 1;
+            self.inbuf.clear();
+            self.conn = Some(stream);
+        }
+        let Client { conn: Some(stream), inbuf, out, .. } = self else { unreachable!("connected above") };
+        stream.set_read_timeout(timeout).map_err(|e| Attempt::Fatal(e.into()))?;
+        stream.set_write_timeout(timeout).map_err(|e| Attempt::Fatal(e.into()))?;
+        stream.write_all(out).map_err(Attempt::BeforeResponse)?;
+        let head = read_head(stream, inbuf, on_header)?;
+        body.clear();
+        read_body(stream, inbuf, &head, body).map_err(|e| Attempt::Fatal(e.into()))?;
+        if head.close {
+            self.conn = None;
+        }
+        Ok(head)
+    }
+}
+
+/// Where an exchange failed: before any response byte (safe to retry on a fresh
+/// connection: the server closed an idle one), or later.
+enum Attempt {
+    BeforeResponse(io::Error),
+    Fatal(Error),
+}
+
+impl Attempt {
+    fn into_error(self) -> Error {
+        match self {
+            Attempt::BeforeResponse(e) => Error::Io(e),
+            Attempt::Fatal(e) => e,
+        }
+    }
+}
+
+/// `lambda_runtime`'s error body: `{"errorType":…,"errorMessage":…}`.
+fn diagnostic(error_type: &str, message: &str) -> String {
+    serde_json::json!({ "errorType": error_type, "errorMessage": message }).to_string()
+}
+
+fn write_head(out: &mut Vec<u8>, method: &str, path: &str, host: &str, len: Option<usize>, error_type: Option<&str>) {
+    // Values come from this program or the validated request id; strip CR/LF regardless.
+    let clean = |s: &str| s.replace(['\r', '\n'], "");
+    let _ = write!(out, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n");
+    if let Some(len) = len {
+        let _ = write!(out, "Content-Type: application/json\r\nContent-Length: {len}\r\n");
+    }
+    if let Some(t) = error_type {
+        let _ = write!(out, "Lambda-Runtime-Function-Error-Type: {}\r\n", clean(t));
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Reads more bytes into `inbuf`; `Ok(0)` at end of stream.
+fn fill(stream: &mut TcpStream, inbuf: &mut Vec<u8>) -> io::Result<usize> {
+    let start = inbuf.len();
+    inbuf.resize(start + 16 * 1024, 0);
+    let n = loop {
+        match stream.read(&mut inbuf[start..]) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => break r,
+        }
+    };
+    inbuf.truncate(start + *n.as_ref().unwrap_or(&0));
+    n
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
+}
+
+fn read_head(
+    stream: &mut TcpStream,
+    inbuf: &mut Vec<u8>,
+    on_header: &mut impl FnMut(&[u8], &str),
+) -> Result<Head, Attempt> {
+    let end = loop {
+        if let Some(i) = find(inbuf, b"\r\n\r\n") {
+            break i;
+        }
+        if inbuf.len() > MAX_HEAD {
+            return Err(Attempt::Fatal(Error::Protocol("response head too large")));
+        }
+        let nothing_yet = inbuf.is_empty();
+        match fill(stream, inbuf) {
+            Ok(0) if nothing_yet => {
+                return Err(Attempt::BeforeResponse(io::ErrorKind::UnexpectedEof.into()));
+            }
+            Ok(0) => return Err(Attempt::Fatal(Error::Protocol("connection closed inside a response head"))),
+            Ok(_) => {}
+            Err(e) if nothing_yet && e.kind() != io::ErrorKind::WouldBlock && e.kind() != io::ErrorKind::TimedOut => {
+                return Err(Attempt::BeforeResponse(e));
+            }
+            Err(e) => return Err(Attempt::Fatal(e.into())),
+        }
+    };
+    let text = std::str::from_utf8(&inbuf[..end])
+        .map_err(|_| Attempt::Fatal(Error::Protocol("response head is not UTF-8")))?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default();
+    let status = parts.next().and_then(|s| s.parse::<u16>().ok());
+    let (Some(status), true) = (status, version.starts_with("HTTP/1.")) else {
+        return Err(Attempt::Fatal(Error::Protocol("malformed status line")));
+    };
+    let mut head = Head { status, close: version == "HTTP/1.0", ..Head::default() };
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(Attempt::Fatal(Error::Protocol("malformed header line")));
+        };
+        let (name, value) = (name.trim().as_bytes(), value.trim());
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let n = value.parse::<usize>().map_err(|_| Attempt::Fatal(Error::Protocol("bad Content-Length")))?;
+            head.content_length = Some(n);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            head.chunked = value.eq_ignore_ascii_case("chunked");
+            if !head.chunked {
+                return Err(Attempt::Fatal(Error::Protocol("unsupported Transfer-Encoding")));
+            }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            head.close = value.eq_ignore_ascii_case("close");
+        } else {
+            on_header(name, value);
+        }
+    }
+    inbuf.drain(..end + 4);
+    Ok(head)
+}
+
+fn too_large() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "response body larger than the limit")
+}
+
+fn unexpected_eof() -> io::Error {
+    io::ErrorKind::UnexpectedEof.into()
+}
+
+/// Moves exactly `n` body bytes (buffered first, then from the stream) into `body`.
+fn take(stream: &mut TcpStream, inbuf: &mut Vec<u8>, n: usize, body: &mut Vec<u8>) -> io::Result<()> {
+    if body.len() + n > MAX_BODY {
+        return Err(too_large());
+    }
+    while inbuf.len() < n {
+        if fill(stream, inbuf)? == 0 {
+            return Err(unexpected_eof());
+        }
+    }
+    body.extend_from_slice(&inbuf[..n]);
+    inbuf.drain(..n);
+    Ok(())
+}
+
+/// One CRLF-terminated line (without the CRLF), consumed from the buffer.
+fn line(stream: &mut TcpStream, inbuf: &mut Vec<u8>) -> io::Result<String> {
+    loop {
+        if let Some(i) = find(inbuf, b"\r\n") {
+            let l = String::from_utf8_lossy(&inbuf[..i]).into_owned();
+            inbuf.drain(..i + 2);
+            return Ok(l);
+        }
+        if inbuf.len() > MAX_HEAD {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk line too long"));
+        }
+        if fill(stream, inbuf)? == 0 {
+            return Err(unexpected_eof());
+        }
+    }
+}
+
+fn read_body(stream: &mut TcpStream, inbuf: &mut Vec<u8>, head: &Head, body: &mut Vec<u8>) -> io::Result<()> {
+    if head.status == 204 || head.status == 304 || (100..200).contains(&head.status) {
+        return Ok(());
+    }
+    if head.chunked {
+        loop {
+            let size = line(stream, inbuf)?;
+            let size = size.split(';').next().unwrap_or_default().trim();
+            let n = usize::from_str_radix(size, 16)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
+            if n == 0 {
+                // trailers, then the empty line
+                while !line(stream, inbuf)?.is_empty() {}
+                return Ok(());
+            }
+            take(stream, inbuf, n, body)?;
+            if !line(stream, inbuf)?.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk not followed by CRLF"));
+            }
+        }
+    }
+    match head.content_length {
+        Some(n) => take(stream, inbuf, n, body),
+        None => {
+            // No length: the body runs to the end of the stream (the connection is done).
+            loop {
+                body.append(inbuf);
+                if body.len() > MAX_BODY {
+                    return Err(too_large());
+                }
+                if fill(stream, inbuf)? == 0 {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// What a handler answers: response JSON, or an error with a fixed type and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Response(Vec<u8>),
+    Error { error_type: &'static str, message: &'static str },
+}
+
+/// Serves invocations until the Runtime API fails, and returns why: for each, `on_invocation` is told the
+/// invocation (set `_X_AMZN_TRACE_ID` there), then `handler` answers it. A handler panic
+/// (when panics unwind) becomes that invocation's error and the loop goes on; a result the
+/// Runtime API refuses (e.g. 410, past the deadline) is logged and the loop goes on; an I/O
+/// or protocol failure of the Runtime API ends it with the error.
+pub fn run(
+    client: &mut Client,
+    mut on_invocation: impl FnMut(&Invocation),
+    mut handler: impl FnMut(&Invocation) -> Reply,
+) -> Error {
+    let mut inv = Invocation::default();
+    loop {
+        if let Err(e) = client.next(&mut inv) {
+            return e;
+        }
+        on_invocation(&inv);
+        let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&inv)))
+            .unwrap_or(Reply::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
+        let outcome = match &reply {
+            Reply::Response(body) => Outcome::Response(body),
+            Reply::Error { error_type, message } => Outcome::Error { error_type, message },
+        };
+        match client.answer(&inv, outcome) {
+            Ok(status) if !(200..300).contains(&status) => {
+                crate::log::warn(&format!("the Runtime API answered HTTP {status} to an invocation result"));
+            }
+            Ok(_) => {}
+            Err(e) => return e,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+    use std::thread;
+
+    /// One request as the test server saw it.
+    #[derive(Debug, Clone)]
+    struct Seen {
+        conn: usize,
+        method: String,
+        path: String,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    }
+
+    impl Seen {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        }
+    }
+
+    /// What the server answers to each request, in order: raw bytes written as they are
+    /// (so tests can send chunked bodies, closes, junk). `None`: close the connection
+    /// without answering.
+    type Script = Vec<Option<Vec<u8>>>;
+
+    fn event_response(id: &str, body: &str) -> Option<Vec<u8>> {
+        Some(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\n\
+                 Lambda-Runtime-Deadline-Ms: 4102444800000\r\nLambda-Runtime-Trace-Id: Root=1-abc;Sampled=0\r\n\
+                 Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:1:function:f\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+    }
+
+    fn ack() -> Option<Vec<u8>> {
+        Some(
+            b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
+                .to_vec(),
+        )
+    }
+
+    /// A local Runtime API that plays `script` and reports every request it reads.
+    fn server(script: Script) -> (String, mpsc::Receiver<Seen>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut script = script.into_iter();
+            for (conn, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                while let Some(seen) = read_request(&mut reader, conn) {
+                    let _ = tx.send(seen);
+                    match script.next() {
+                        Some(Some(bytes)) => {
+                            if writer.write_all(&bytes).is_err() {
+                                break;
+                            }
+                        }
+                        Some(None) | None => break, // close this connection
+                    }
+                    if script.len() == 0 {
+                        break; // nothing more to say: close (a truncated answer ends here)
+                    }
+                }
+            }
+        });
+        (addr, rx)
+    }
+
+    fn read_request(r: &mut BufReader<TcpStream>, conn: usize) -> Option<Seen> {
+        let mut first = String::new();
+        if r.read_line(&mut first).ok()? == 0 {
+            return None;
+        }
+        let mut it = first.split_whitespace();
+        let (method, path) = (it.next()?.to_owned(), it.next()?.to_owned());
+        let mut headers = Vec::new();
+        loop {
+            let mut l = String::new();
+            r.read_line(&mut l).ok()?;
+            let l = l.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (k, v) = l.split_once(':')?;
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+        let len =
+            headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.parse().unwrap());
+        let mut body = vec![0; len.unwrap_or(0)];
+        r.read_exact(&mut body).ok()?;
+        Some(Seen { conn, method, path, headers, body })
+    }
+
+    #[test]
+    fn invocations_round_trip_on_one_kept_alive_connection() {
+        let mut script = Vec::new();
+        for i in 0..5 {
+            script.push(event_response(&format!("id-{i}"), &format!("{{\"n\":{i}}}")));
+            script.push(ack());
+        }
+        let (addr, seen) = server(script);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        for i in 0..5 {
+            c.next(&mut inv).unwrap();
+            assert_eq!(inv.request_id, format!("id-{i}"));
+            assert_eq!(inv.body, format!("{{\"n\":{i}}}").as_bytes());
+            assert_eq!(inv.deadline_ms, Some(4_102_444_800_000));
+            assert_eq!(inv.trace_id, "Root=1-abc;Sampled=0");
+            assert_eq!(inv.function_arn, "arn:aws:lambda:us-east-1:1:function:f");
+            assert!(inv.remaining().unwrap() > Duration::from_secs(3600));
+            assert_eq!(c.answer(&inv, Outcome::Response(b"{\"ok\":true}")).unwrap(), 202);
+        }
+        assert_eq!(c.connections(), 1, "the acknowledgement is read, so the connection is reused");
+        let all: Vec<Seen> = seen.try_iter().collect();
+        assert_eq!(all.len(), 10);
+        assert!(all.iter().all(|s| s.conn == 0));
+        assert_eq!((all[0].method.as_str(), all[0].path.as_str()), ("GET", NEXT));
+        assert_eq!(all[1].path, "/2018-06-01/runtime/invocation/id-0/response");
+        assert_eq!(all[1].body, b"{\"ok\":true}");
+        assert_eq!(all[1].header("content-type"), Some("application/json"));
+        assert!(all[0].header("host").is_some() && all[0].header("user-agent").is_some());
+    }
+
+    #[test]
+    fn errors_use_lambda_runtimes_format() {
+        let (addr, seen) = server(vec![event_response("abc-1", "{}"), ack(), ack()]);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        let out = Outcome::Error { error_type: "Unauthorized", message: "Unauthorized" };
+        assert_eq!(c.answer(&inv, out).unwrap(), 202);
+        assert_eq!(c.init_error("Runtime.ConfigError", "invalid configuration: JWT_X: \"bad\"").unwrap(), 202);
+        let all: Vec<Seen> = seen.try_iter().collect();
+        let err = &all[1];
+        assert_eq!(err.path, "/2018-06-01/runtime/invocation/abc-1/error");
+        assert_eq!(err.header("Lambda-Runtime-Function-Error-Type"), Some("unhandled"));
+        let body: serde_json::Value = serde_json::from_slice(&err.body).unwrap();
+        assert_eq!(body, serde_json::json!({"errorType": "Unauthorized", "errorMessage": "Unauthorized"}));
+        let init = &all[2];
+        assert_eq!(init.path, INIT_ERROR);
+        assert_eq!(init.header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.ConfigError"));
+        let body: serde_json::Value = serde_json::from_slice(&init.body).unwrap();
+        assert_eq!(body["errorMessage"], "invalid configuration: JWT_X: \"bad\"");
+    }
+
+    #[test]
+    fn chunked_bodies_and_closed_connections() {
+        let chunked = b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: c-1\r\nTransfer-Encoding: chunked\r\n\r\n\
+            4\r\n{\"a\"\r\n3;ext=1\r\n:1}\r\n0\r\nX-Trailer: y\r\n\r\n"
+            .to_vec();
+        let close_after = b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec();
+        let (addr, seen) = server(vec![Some(chunked), Some(close_after), event_response("c-2", "[]"), None]);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        assert_eq!((inv.request_id.as_str(), &inv.body[..]), ("c-1", &b"{\"a\":1}"[..]));
+        assert_eq!(inv.deadline_ms, None);
+        assert_eq!(inv.trace_id, "");
+        assert_eq!(c.answer(&inv, Outcome::Response(b"1")).unwrap(), 202);
+        c.next(&mut inv).unwrap(); // after `Connection: close`: a new connection
+        assert_eq!(inv.request_id, "c-2");
+        assert_eq!(c.connections(), 2);
+        // the server now closes without answering the POST: reconnect once, then fail cleanly
+        assert!(c.answer(&inv, Outcome::Response(b"1")).is_err());
+        let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
+        assert_eq!(&conns[..3], &[0, 0, 1]);
+    }
+
+    #[test]
+    fn an_idle_connection_closed_by_the_server_is_replaced() {
+        // The server answers one /next, then closes that connection (a kept-alive idle
+        // connection dropped): the POST is retried on a new one and succeeds.
+        let (addr, seen) = server(vec![event_response("r-1", "{}"), None, ack()]);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        // the server reads our POST on connection 0 then closes it: still counted as "seen"
+        let status = c.answer(&inv, Outcome::Response(b"{}"));
+        assert_eq!(status.unwrap(), 202);
+        assert_eq!(c.connections(), 2);
+        let posts: Vec<Seen> = seen.try_iter().filter(|s| s.method == "POST").collect();
+        assert_eq!(posts.last().unwrap().conn, 1);
+    }
+
+    #[test]
+    fn failures_are_errors_not_panics() {
+        let junk = |b: &[u8]| Some(b.to_vec());
+        let cases: Vec<(Option<Vec<u8>>, &str)> = vec![
+            (junk(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"), "status"),
+            (junk(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"), "no request id"),
+            (junk(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ../x\r\nContent-Length: 0\r\n\r\n"), "bad id"),
+            (junk(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nContent-Length: x\r\n\r\n"), "length"),
+            (junk(b"garbage\r\n\r\n"), "status line"),
+            (junk(b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n"), "header"),
+            (junk(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nContent-Length: 10\r\n\r\n{}"), "short"),
+            (junk(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), "encoding"),
+            (junk(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", MAX_BODY + 1).as_bytes()), "too large"),
+            (junk(&[b'a'; MAX_HEAD + 10]), "head too large"),
+            (None, "closed"),
+        ];
+        for (answer, what) in cases {
+            let (addr, _seen) = server(vec![answer]);
+            let mut c = Client::new(&addr);
+            assert!(c.next(&mut Invocation::default()).is_err(), "{what}");
+        }
+        // nobody listening
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut c = Client::new(&format!("127.0.0.1:{port}"));
+        assert!(matches!(c.next(&mut Invocation::default()), Err(Error::Io(_))));
+    }
+
+    #[test]
+    fn the_loop_answers_reports_panics_and_stops_on_a_runtime_api_failure() {
+        let script = vec![
+            event_response("a", "1"),
+            ack(),
+            event_response("b", "2"),
+            ack(),
+            Some(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n".to_vec()),
+        ];
+        let (addr, seen) = server(script);
+        let mut c = Client::new(&addr);
+        let mut traces = Vec::new();
+        let r = run(
+            &mut c,
+            |inv| traces.push(inv.trace_id.clone()),
+            |inv| {
+                if inv.body == b"2" {
+                    panic!("boom");
+                }
+                Reply::Response(b"\"ok\"".to_vec())
+            },
+        );
+        assert!(matches!(r, Error::Status(500)), "{r:?}");
+        assert_eq!(traces, ["Root=1-abc;Sampled=0"; 2]);
+        let posts: Vec<Seen> = seen.try_iter().filter(|s| s.method == "POST").collect();
+        assert_eq!(posts[0].path, "/2018-06-01/runtime/invocation/a/response");
+        assert_eq!(posts[1].path, "/2018-06-01/runtime/invocation/b/error");
+        let body: serde_json::Value = serde_json::from_slice(&posts[1].body).unwrap();
+        assert_eq!(body["errorType"], "Runtime.Panic");
+    }
+}

@@ -1,0 +1,239 @@
+//! Configuration: defaults, and every invalid configuration fails with a `ConfigError`
+//! naming the right variable (and never echoing the value).
+
+mod common;
+
+use common::*;
+use jwt_authorizer::Reason;
+use jwt_authorizer::config::{self, VARIABLES};
+use jwt_authorizer::response::Format;
+use jwt_authorizer::verify::{Alg, AlgSet};
+use serde_json::json;
+
+/// Asserts `pairs` (plus key A unless a key variable is given) fails naming `var`.
+fn refused(pairs: &[(&str, &str)], var: &str) {
+    let pem = public_pem("rsa2048-a");
+    let mut all: Vec<(&str, &str)> = pairs.to_vec();
+    if !pairs.iter().any(|(k, _)| k.starts_with("JWT_PUBLIC_KEY") || k.starts_with("JWT_JWKS")) {
+        all.push(("JWT_PUBLIC_KEY", &pem));
+    }
+    let e = load_err(&all);
+    assert_eq!(e.var, var, "{pairs:?}: {e}");
+    assert!(VARIABLES.contains(&e.var));
+    let text = e.to_string();
+    assert!(text.contains(var), "{text}");
+    assert!(!e.problem.is_empty());
+    // The message never repeats the configured value (keys, secrets, rules).
+    for (_, value) in pairs {
+        let v = value.trim();
+        if v.len() >= 6 {
+            assert!(!text.contains(v), "{text} echoes {v}");
+        }
+    }
+}
+
+/// Modulus and exponent of an SPKI PEM, read without the library's size checks.
+fn spki_components(pem: &str) -> (Vec<u8>, Vec<u8>) {
+    use pkcs1::der::Decode as _;
+    let (label, der) = pkcs1::der::pem::decode_vec(pem.as_bytes()).unwrap();
+    assert_eq!(label, "PUBLIC KEY");
+    let info = spki::SubjectPublicKeyInfoRef::from_der(&der).unwrap();
+    let key = pkcs1::RsaPublicKeyRef::try_from(info.subject_public_key.as_bytes().unwrap()).unwrap();
+    let strip = |b: &[u8]| b.iter().skip_while(|&&x| x == 0).copied().collect::<Vec<u8>>();
+    (strip(key.modulus.as_bytes()), strip(key.public_exponent.as_bytes()))
+}
+
+#[test]
+fn defaults() {
+    let loaded = config::load(env_of(&[("JWT_PUBLIC_KEY", &public_pem("rsa2048-a"))])).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let a = loaded.authorizer;
+    assert_eq!(a.policy.algorithms, AlgSet::default());
+    assert!(a.policy.algorithms.contains(Alg::RS256));
+    assert!(Alg::ALL[1..].iter().all(|x| !a.policy.algorithms.contains(*x)));
+    assert_eq!(a.policy.leeway, 5);
+    assert!(a.policy.issuers.is_empty() && a.policy.audiences.is_empty() && a.policy.authorized_parties.is_empty());
+    assert!(a.policy.require.is_empty() && a.context.is_empty());
+    assert_eq!(a.cookie, None);
+    assert_eq!(a.format, Format::Simple);
+    assert_eq!(a.keys.len(), 1);
+}
+
+#[test]
+fn empty_values_count_as_unset() {
+    let pem = public_pem("rsa2048-a");
+    let mut pairs = vec![("JWT_PUBLIC_KEY", pem.as_str())];
+    for var in VARIABLES.iter().filter(|v| **v != "JWT_PUBLIC_KEY") {
+        pairs.push((var, "  "));
+    }
+    let auth = load(&pairs);
+    assert_eq!(auth.policy.leeway, 5);
+    assert_eq!(decide(&auth, &valid_token()), Ok(()));
+}
+
+#[test]
+fn settings_are_parsed_as_documented() {
+    let a = with_key_a(&[
+        ("JWT_ALGORITHMS", " RS256 , PS512 ,"),
+        ("JWT_ISSUER", "https://a , https://b"),
+        ("JWT_AUDIENCE", "x"),
+        ("JWT_AUTHORIZED_PARTIES", "https://app"),
+        ("JWT_LEEWAY_SECONDS", "0"),
+        ("JWT_REQUIRE", "metadata.role=admin|owner, org=acme"),
+        ("JWT_CONTEXT_CLAIMS", "email, role=metadata.role, metadata.plan"),
+        ("JWT_TOKEN_COOKIE", "__session"),
+        ("JWT_RESPONSE_FORMAT", "iam"),
+    ]);
+    assert!(a.policy.algorithms.contains(Alg::RS256) && a.policy.algorithms.contains(Alg::PS512));
+    assert!(!a.policy.algorithms.contains(Alg::RS512));
+    assert_eq!(a.policy.issuers, ["https://a", "https://b"]);
+    assert_eq!(a.policy.audiences, ["x"]);
+    assert_eq!(a.policy.authorized_parties, ["https://app"]);
+    assert_eq!(a.policy.leeway, 0);
+    assert_eq!(a.policy.require.len(), 2);
+    assert_eq!(a.policy.require[0].path, ["metadata", "role"]);
+    assert_eq!(a.policy.require[0].values, ["admin", "owner"]);
+    let keys: Vec<&str> = a.context.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, ["email", "role", "metadata_plan"]);
+    assert_eq!(a.cookie.as_deref(), Some("__session"));
+    assert_eq!(a.format, Format::Iam);
+}
+
+#[test]
+fn weak_non_rsa_unparsable_or_private_pem_keys_are_refused() {
+    refused(&[("JWT_PUBLIC_KEY", &public_pem("rsa1024"))], "JWT_PUBLIC_KEY");
+    assert!(load_err(&[("JWT_PUBLIC_KEY", &public_pem("rsa1024"))]).problem.contains("2048"));
+    assert!(load_err(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.pub.pem"))]).problem.contains("RSA"));
+    refused(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.pub.pem"))], "JWT_PUBLIC_KEY");
+    refused(&[("JWT_PUBLIC_KEY", &fixture("rsa2048-a.key.pem"))], "JWT_PUBLIC_KEY");
+    refused(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.key.pem"))], "JWT_PUBLIC_KEY");
+    let pem = public_pem("rsa2048-a");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    for bad in [
+        "not a key at all".to_owned(),
+        body.clone(),                                 // base64 without armour
+        pem.replace("PUBLIC KEY", "CERTIFICATE"),     // wrong label
+        pem.replacen(&body[10..20], "!!!!!!!!!!", 1), // not base64
+        pem.replacen(&body[40..44], "AAAA", 1),       // corrupted DER
+        pem.replace("-----END PUBLIC KEY-----", ""),  // truncated
+        format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----", &body[..200]),
+    ] {
+        refused(&[("JWT_PUBLIC_KEY", &bad)], "JWT_PUBLIC_KEY");
+    }
+    // A 1024-bit key in a JWKS is refused too, naming the JWKS variable.
+    let (n, e) = spki_components(&public_pem("rsa1024"));
+    assert_eq!(n.len(), 128, "a 1024-bit modulus");
+    let weak = json!({ "keys": [{ "kty": "RSA", "kid": "weak", "n": b64(&n), "e": b64(&e) }] }).to_string();
+    refused(&[("JWT_JWKS", &weak)], "JWT_JWKS");
+    assert!(load_err(&[("JWT_JWKS", &weak)]).problem.contains("2048"));
+}
+
+#[test]
+fn jwks_without_a_usable_key_or_malformed_is_refused() {
+    let (n, _) = signer("rsa2048-a").public_components();
+    let n = b64(&n);
+    for bad in [
+        r#"{"keys":[]}"#.to_owned(),
+        r#"{"keys":[{"kty":"EC","kid":"e","crv":"P-256","x":"AA","y":"AA"}]}"#.to_owned(),
+        format!(r#"{{"keys":[{{"kty":"RSA","kid":"k","use":"enc","n":"{n}","e":"AQAB"}}]}}"#),
+        format!(r#"{{"keys":[{{"kty":"RSA","kid":"k","n":"{n}"}}]}}"#),
+        format!(r#"{{"keys":[{{"kty":"RSA","kid":"k","n":"{n}==","e":"AQAB"}}]}}"#),
+        r#"{"keys":{}}"#.to_owned(),
+        r#"{"nokeys":[]}"#.to_owned(),
+        "[]".to_owned(),
+        "not json".to_owned(),
+        r#"{"keys":[{"kty":"RSA","kid":"k","n":1,"e":"AQAB"}]}"#.to_owned(),
+    ] {
+        refused(&[("JWT_JWKS", &bad)], "JWT_JWKS");
+    }
+    // The same from a file names JWT_JWKS_FILE.
+    let dir = std::env::temp_dir().join(format!("jwt-authorizer-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, r#"{"keys":[]}"#).unwrap();
+    refused(&[("JWT_JWKS_FILE", empty.to_str().unwrap())], "JWT_JWKS_FILE");
+    std::fs::remove_dir_all(&dir).unwrap();
+    // With a PEM key configured as well, an empty JWKS leaves a usable key.
+    let pem = public_pem("rsa2048-a");
+    let auth = load(&[("JWT_PUBLIC_KEY", &pem), ("JWT_JWKS", r#"{"keys":[]}"#)]);
+    assert_eq!(decide(&auth, &valid_token()), Ok(()));
+}
+
+#[test]
+fn unreadable_jwks_files_are_refused() {
+    let root = fixtures_dir();
+    refused(&[("JWT_JWKS_FILE", "/nonexistent/jwks.json")], "JWT_JWKS_FILE");
+    refused(&[("JWT_JWKS_FILE", "no-such-file.json")], "JWT_JWKS_FILE");
+    refused(&[("JWT_JWKS_FILE", root.to_str().unwrap())], "JWT_JWKS_FILE"); // a directory
+    // Relative to LAMBDA_TASK_ROOT, not the working directory, when it is set.
+    refused(
+        &[("JWT_JWKS_FILE", "tests/fixtures/jwks.json"), ("LAMBDA_TASK_ROOT", root.to_str().unwrap())],
+        "JWT_JWKS_FILE",
+    );
+    let auth = load(&[("JWT_JWKS_FILE", "jwks.json"), ("LAMBDA_TASK_ROOT", root.to_str().unwrap())]);
+    assert_eq!(auth.keys.len(), 2);
+}
+
+#[test]
+fn a_missing_key_is_refused() {
+    for pairs in [
+        vec![],
+        vec![("JWT_ISSUER", "https://iss")],
+        vec![("JWT_PUBLIC_KEY", ""), ("JWT_JWKS", " "), ("JWT_JWKS_FILE", "")],
+    ] {
+        let e = load_err(&pairs);
+        assert_eq!(e.var, "JWT_PUBLIC_KEY", "{pairs:?}");
+        let text = e.to_string();
+        assert!(text.contains("JWT_JWKS"), "the message names every key variable: {text}");
+    }
+}
+
+#[test]
+fn unsupported_algorithms_are_refused() {
+    for bad in ["HS256", "none", "None", "ES256", "EdDSA", "rs256", "RS256,HS256", "RS256;RS384", "RSA-OAEP", "RS1"] {
+        refused(&[("JWT_ALGORITHMS", bad)], "JWT_ALGORITHMS");
+    }
+    for good in ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "RS256,RS384,RS512,PS256,PS384,PS512"] {
+        with_key_a(&[("JWT_ALGORITHMS", good)]);
+    }
+}
+
+#[test]
+fn leeway_must_be_a_whole_number_from_0_to_300() {
+    for bad in ["301", "-1", "abc", "1.5", "5s", "1e2", "99999999999999999999999", "0x10"] {
+        refused(&[("JWT_LEEWAY_SECONDS", bad)], "JWT_LEEWAY_SECONDS");
+    }
+    for (good, want) in [("0", 0), ("300", 300), ("60", 60), (" 7 ", 7)] {
+        assert_eq!(with_key_a(&[("JWT_LEEWAY_SECONDS", good)]).policy.leeway, want);
+    }
+}
+
+#[test]
+fn malformed_rules_context_claims_cookie_and_format_are_refused() {
+    for bad in
+        ["role", "=admin", "role=", "a..b=c", ".a=b", "a.=b", "role=a||b", "role=|a", "metadata.role=admin,bogus"]
+    {
+        refused(&[("JWT_REQUIRE", bad)], "JWT_REQUIRE");
+    }
+    for bad in ["a..b", "=x", "k=", "k=.a", "email,email", "e=email,e=name", "sub", "sub=email"] {
+        refused(&[("JWT_CONTEXT_CLAIMS", bad)], "JWT_CONTEXT_CLAIMS");
+    }
+    for bad in ["a b", "a;b", "a=b", "sess\u{e9}", "(x)"] {
+        refused(&[("JWT_TOKEN_COOKIE", bad)], "JWT_TOKEN_COOKIE");
+    }
+    for bad in ["json", "policy", "IAM", "Simple", "simple,iam"] {
+        refused(&[("JWT_RESPONSE_FORMAT", bad)], "JWT_RESPONSE_FORMAT");
+    }
+}
+
+#[test]
+fn the_first_problem_named_is_a_real_one_whatever_else_is_set() {
+    // A bad setting is reported even when the keys are fine, and the key error when not.
+    refused(&[("JWT_PUBLIC_KEY", &public_pem("rsa1024")), ("JWT_ISSUER", "https://ok")], "JWT_PUBLIC_KEY");
+    let e = load_err(&[("JWT_PUBLIC_KEY", &public_pem("rsa2048-a")), ("JWT_LEEWAY_SECONDS", "abc")]);
+    assert_eq!(e.var, "JWT_LEEWAY_SECONDS");
+    // A loaded configuration behaves: sanity check against a real token.
+    let auth = with_key_a(&[("JWT_LEEWAY_SECONDS", "10")]);
+    assert_eq!(decide(&auth, &token_a(&claims_with(json!({ "exp": NOW - 9 })))), Ok(()));
+    assert_eq!(decide(&auth, &token_a(&claims_with(json!({ "exp": NOW - 10 })))), Err(Reason::Expired));
+}

@@ -1,0 +1,159 @@
+"""The deployment templates, transformed offline with the AWS SAM translator (the code that
+CloudFormation's AWS::Serverless transform runs), and checked against the function's own
+configuration list (src/config.rs VARIABLES) and the issue's requirements.
+
+  python3 -m unittest discover -s tests/e2e -p 'test_*.py'     (needs aws-sam-translator)
+"""
+import copy, json, os, pathlib, re, unittest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+from samtranslator.translator.transform import transform  # noqa: E402
+from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+
+# Read by the function but not template parameters, on purpose (README.md, "Deploying" says why):
+# a JWKS file must be inside the zip; a cookie token needs a different identity source;
+# the in-function decision cache's defaults (256 entries, ≤ 300 s, never past exp) suit all.
+NOT_PARAMETERS = {"JWT_JWKS_FILE", "JWT_TOKEN_COOKIE", "JWT_DECISION_CACHE", "JWT_DECISION_CACHE_MAX_SECONDS"}
+
+
+def config_variables():
+    text = (ROOT / "src" / "config.rs").read_text()
+    block = re.search(r"pub const VARIABLES: \[&str; (\d+)\] = \[(.*?)\];", text, re.S)
+    names = re.findall(r'"([A-Z_]+)"', block.group(2))
+    assert len(names) == int(block.group(1))
+    return set(names)
+
+
+class _Loader:
+    def load(self):
+        return {}
+
+
+def load(name):
+    return yaml_parse((ROOT / name).read_text())
+
+
+def translate(name, params=None):
+    """CloudFormation as the transform would produce it (local CodeUri → an S3 location)."""
+    t = copy.deepcopy(load(name))
+    for r in t["Resources"].values():
+        if "CodeUri" in r.get("Properties", {}):
+            r["Properties"]["CodeUri"] = "s3://bucket/key.zip"
+    return transform(t, params or {}, _Loader())
+
+
+def of_type(cfn, type_):
+    return {k: v for k, v in cfn["Resources"].items() if v["Type"] == type_}
+
+
+class CommonChecks:
+    template = ""
+
+    def setUp(self):
+        self.t = load(self.template)
+        self.fn = self.t["Resources"]["AuthorizerFunction"]
+
+    def test_function_is_graviton_custom_runtime_built_by_cargo_lambda(self):
+        p = self.fn["Properties"]
+        self.assertEqual(p["Architectures"], ["arm64"])
+        self.assertEqual(p["Runtime"], "provided.al2023")
+        self.assertEqual(p["Handler"], "bootstrap")
+        self.assertEqual(p["MemorySize"], 128)
+        self.assertEqual(self.fn["Metadata"]["BuildMethod"], "rust-cargolambda")
+        self.assertEqual(self.fn["Metadata"]["BuildProperties"]["Binary"], "jwt-authorizer")
+        self.assertTrue((ROOT / p["CodeUri"] / "Cargo.toml").exists())
+
+    def test_every_variable_the_function_reads_is_a_parameter(self):
+        env = self.fn["Properties"]["Environment"]["Variables"]
+        known = config_variables()
+        self.assertEqual(set(env) - known, set(), "the template sets variables the function does not read")
+        self.assertEqual(known - set(env) - NOT_PARAMETERS - {"JWT_RESPONSE_FORMAT"}, set(),
+                         "variables the template cannot set")
+        params = self.t["Parameters"]
+        for var, value in env.items():
+            if isinstance(value, dict):
+                self.assertIn(value["Ref"], params, var)
+
+    def test_cache_ttl_is_one_parameter_with_a_safe_default(self):
+        env = self.fn["Properties"]["Environment"]["Variables"]
+        self.assertEqual(env["JWT_CACHE_TTL_SECONDS"], {"Ref": "CacheTtlSeconds"})
+        self.assertEqual(env["JWT_TOKEN_LIFETIME_SECONDS"], {"Ref": "TokenLifetimeSeconds"})
+        ttl, life = self.t["Parameters"]["CacheTtlSeconds"], self.t["Parameters"]["TokenLifetimeSeconds"]
+        self.assertLessEqual(int(ttl["Default"]), int(life["Default"]), "default TTL above the default token lifetime")
+        self.assertEqual(int(life["Default"]), 60)  # Clerk session tokens
+        self.assertEqual((ttl["MinValue"], ttl["MaxValue"]), (0, 3600))  # API Gateway's range, as config.rs
+
+    def test_a_key_is_required(self):
+        self.assertIn("KeyIsConfigured", self.t["Rules"])
+
+    def test_echo_backend_exists(self):
+        echo = self.t["Resources"]["EchoFunction"]["Properties"]
+        module, func = echo["Handler"].split(".")
+        self.assertIn(f"def {func}(", (ROOT / echo["CodeUri"] / f"{module}.py").read_text())
+
+
+class HttpApiTemplate(CommonChecks, unittest.TestCase):
+    template = "template.yaml"
+
+    def test_simple_response_request_authorizer_cached_on_the_authorization_header(self):
+        cfn = translate(self.template, {"CacheTtlSeconds": "45"})
+        (api,) = of_type(cfn, "AWS::ApiGatewayV2::Api").values()
+        body = api["Properties"]["Body"]
+        (scheme,) = body["components"]["securitySchemes"].values()
+        a = scheme["x-amazon-apigateway-authorizer"]
+        self.assertEqual(a["type"], "request")
+        self.assertEqual(a["authorizerPayloadFormatVersion"], "2.0")
+        self.assertIs(a["enableSimpleResponses"], True)
+        self.assertEqual(a["identitySource"], ["$request.header.Authorization"])
+        self.assertIn(a["authorizerResultTtlInSeconds"], ({"Ref": "CacheTtlSeconds"}, "45", 45))
+        self.assertIn("AuthorizerFunction", json.dumps(a["authorizerUri"]))
+        # API Gateway may invoke the authorizer.
+        perms = [p["Properties"] for p in of_type(cfn, "AWS::Lambda::Permission").values()]
+        self.assertTrue(any(p["FunctionName"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+                            and "/authorizers/" in json.dumps(p["SourceArn"]) for p in perms), perms)
+
+    def test_sample_route_is_protected_and_preflights_skip_the_authorizer(self):
+        cfn = translate(self.template, {"CorsAllowOrigin": "https://app.example.com"})
+        (api,) = of_type(cfn, "AWS::ApiGatewayV2::Api").values()
+        body = api["Properties"]["Body"]
+        (name,) = body["components"]["securitySchemes"]
+        self.assertEqual(body["paths"]["/orders"]["get"]["security"], [{name: []}])
+        # No OPTIONS route: API Gateway answers preflights from the CORS configuration itself.
+        for path, ops in body["paths"].items():
+            self.assertNotIn("options", ops, path)
+            self.assertNotIn("x-amazon-apigateway-any-method", ops, path)
+        cors = body["x-amazon-apigateway-cors"]
+        self.assertEqual(cors["allowOrigins"], ["https://app.example.com"])
+        self.assertIn("authorization", [h.lower() for h in cors["allowHeaders"]])
+
+
+class RestApiTemplate(CommonChecks, unittest.TestCase):
+    template = "template-rest.yaml"
+
+    def test_token_authorizer_cached_on_the_authorization_header(self):
+        cfn = translate(self.template, {"CacheTtlSeconds": "45"})
+        (api,) = of_type(cfn, "AWS::ApiGateway::RestApi").values()
+        body = api["Properties"]["Body"]
+        (scheme,) = body["securityDefinitions"].values()
+        self.assertEqual((scheme["in"], scheme["name"]), ("header", "Authorization"))
+        a = scheme["x-amazon-apigateway-authorizer"]
+        self.assertEqual(a["type"], "token")
+        self.assertIn(a["authorizerResultTtlInSeconds"], ({"Ref": "CacheTtlSeconds"}, "45", 45))
+        perms = [p["Properties"] for p in of_type(cfn, "AWS::Lambda::Permission").values()]
+        self.assertTrue(any(p["FunctionName"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]} for p in perms))
+
+    def test_sample_route_is_protected_and_preflights_skip_the_authorizer(self):
+        cfn = translate(self.template)
+        (api,) = of_type(cfn, "AWS::ApiGateway::RestApi").values()
+        orders = api["Properties"]["Body"]["paths"]["/orders"]
+        (name,) = api["Properties"]["Body"]["securityDefinitions"]
+        self.assertEqual(orders["get"]["security"], [{name: []}])
+        self.assertEqual(orders["options"]["x-amazon-apigateway-integration"]["type"], "mock")
+        self.assertNotIn("security", orders["options"])
+        self.assertIn("DEFAULT_4XX", api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"])
+
+
+if __name__ == "__main__":
+    unittest.main()

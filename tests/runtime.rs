@@ -1,0 +1,559 @@
+//! The real Lambda function binary against a minimal Lambda Runtime API served on
+//! 127.0.0.1 by this test: invoke → response, denies, `Unauthorized` errors, junk events
+//! in between (the process keeps serving), init errors, and what the process logs.
+//!
+//! Every wait is bounded: a hung binary fails the test instead of hanging CI.
+
+mod common;
+
+use common::{public_pem, signer};
+use jwt_authorizer::verify::Alg;
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Longest any single step may take (debug binary, shared CI machine).
+const STEP: Duration = Duration::from_secs(30);
+const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:jwt-authorizer";
+const ROUTE_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/orders";
+const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:qwerty9876/dev/GET/pets/42";
+
+// ---------------------------------------------------------------------------------------
+// A minimal Lambda Runtime API (HTTP/1.1, keep-alive).
+
+/// One request the function made.
+#[derive(Debug, Clone)]
+struct Recorded {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Recorded {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("{} {}: body is not JSON ({e}): {:?}", self.method, self.path, String::from_utf8_lossy(&self.body))
+        })
+    }
+}
+
+/// Invocations not yet handed out: (request id, event bytes).
+type Queue = Mutex<VecDeque<(String, Vec<u8>)>>;
+
+struct RuntimeApi {
+    addr: SocketAddr,
+    requests: Receiver<Recorded>,
+    stop: Arc<AtomicBool>,
+}
+
+impl RuntimeApi {
+    /// Serves `events` in order as invocations `req-1`, `req-2`, …; once they are used up,
+    /// `/next` long-polls (as the real API does) until the server is dropped.
+    fn start(events: Vec<Vec<u8>>) -> RuntimeApi {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().unwrap();
+        let queue: Arc<Queue> =
+            Arc::new(Mutex::new(events.into_iter().enumerate().map(|(i, e)| (format!("req-{}", i + 1), e)).collect()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let stop2 = stop.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (queue, tx, stop) = (queue.clone(), tx.clone(), stop2.clone());
+                std::thread::spawn(move || serve_connection(stream, &queue, &tx, &stop));
+            }
+        });
+        RuntimeApi { addr, requests: rx, stop }
+    }
+
+    /// The next request the function makes, or a panic after `STEP`.
+    fn next_request(&self, what: &str) -> Recorded {
+        self.requests.recv_timeout(STEP).unwrap_or_else(|_| panic!("no {what} from the function within {STEP:?}"))
+    }
+
+    /// The next POST (skipping `/next` polls).
+    fn next_post(&self, what: &str) -> Recorded {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let r = self.requests.recv_timeout(left).unwrap_or_else(|_| panic!("no {what} within {STEP:?}"));
+            if r.method == "POST" {
+                return r;
+            }
+        }
+    }
+
+    /// Everything requested so far (non-blocking).
+    fn drain(&self) -> Vec<Recorded> {
+        self.requests.try_iter().collect()
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)); // wake accept()
+    }
+}
+
+fn serve_connection(stream: TcpStream, queue: &Queue, tx: &Sender<Recorded>, stop: &AtomicBool) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
+    let mut writer = match stream.try_clone() {
+        Ok(w) => w,
+        Err(_) => return,
+    };
+    let mut reader = BufReader::new(stream);
+    while let Some(req) = read_request(&mut reader) {
+        let _ = tx.send(req.clone());
+        let (status, headers, body): (&str, Vec<(String, String)>, Vec<u8>) =
+            match (req.method.as_str(), req.path.as_str()) {
+                ("GET", "/2018-06-01/runtime/invocation/next") => {
+                    let next = loop {
+                        if let Some(next) = queue.lock().unwrap().pop_front() {
+                            break Some(next);
+                        }
+                        if stop.load(Ordering::SeqCst) {
+                            break None;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    };
+                    let Some((id, event)) = next else { return };
+                    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + 60_000;
+                    let headers = vec![
+                        ("Content-Type".into(), "application/json".into()),
+                        ("Lambda-Runtime-Aws-Request-Id".into(), id.clone()),
+                        ("Lambda-Runtime-Deadline-Ms".into(), deadline.to_string()),
+                        ("Lambda-Runtime-Invoked-Function-Arn".into(), FUNCTION_ARN.into()),
+                        (
+                            "Lambda-Runtime-Trace-Id".into(),
+                            format!("Root=1-65a1b2c3-{:0>24};Parent=53995c3f42cd8ad8;Sampled=0", id.len()),
+                        ),
+                    ];
+                    ("200 OK", headers, event)
+                }
+                ("POST", p)
+                    if p == "/2018-06-01/runtime/init/error"
+                        || (p.starts_with("/2018-06-01/runtime/invocation/")
+                            && (p.ends_with("/response") || p.ends_with("/error"))) =>
+                {
+                    (
+                        "202 Accepted",
+                        vec![("Content-Type".into(), "application/json".into())],
+                        br#"{"status":"OK"}"#.to_vec(),
+                    )
+                }
+                _ => (
+                    "404 Not Found",
+                    vec![("Content-Type".into(), "application/json".into())],
+                    br#"{"errorMessage":"not found"}"#.to_vec(),
+                ),
+            };
+        let mut head = format!("HTTP/1.1 {status}\r\n");
+        for (k, v) in &headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        if writer.write_all(head.as_bytes()).and_then(|_| writer.write_all(&body)).and_then(|_| writer.flush()).is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Reads one HTTP/1.1 request (Content-Length or chunked body). `None` at EOF or on error.
+fn read_request(r: &mut BufReader<TcpStream>) -> Option<Recorded> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_owned(), parts.next()?.to_owned());
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    let get = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+    let mut body = Vec::new();
+    if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).ok()?;
+            let n = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
+            let mut chunk = vec![0; n + 2]; // data + CRLF
+            r.read_exact(&mut chunk).ok()?;
+            if n == 0 {
+                break; // (no trailers expected)
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(len) = get("content-length") {
+        body.resize(len.parse().ok()?, 0);
+        r.read_exact(&mut body).ok()?;
+    }
+    Some(Recorded { method, path, headers, body })
+}
+
+// ---------------------------------------------------------------------------------------
+// The function process.
+
+/// The running binary; killed (by its own pid) when dropped, so a failing test cleans up.
+struct Function {
+    child: Child,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Function {
+    fn spawn(api: &RuntimeApi, env: &[(&str, &str)]) -> Function {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jwt-authorizer"));
+        cmd.env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "jwt-authorizer")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/01/01/[$LATEST]0123456789abcdef")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/jwt-authorizer")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn the jwt-authorizer binary");
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        });
+        Function { child, stderr: Some(stderr) }
+    }
+
+    /// Waits (bounded) for the process to exit by itself.
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + STEP;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the function did not exit within {STEP:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the process (it would long-poll forever) and returns what it wrote to stderr.
+    fn stop(mut self) -> String {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        self.stderr_text()
+    }
+
+    fn stderr_text(&mut self) -> String {
+        let handle = self.stderr.take().expect("stderr read once");
+        let deadline = Instant::now() + STEP;
+        while !handle.is_finished() {
+            assert!(Instant::now() < deadline, "stderr did not close");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        handle.join().unwrap()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Events with real tokens; the binary reads the real clock, so tokens are minted against it.
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn token(name: &str, extra: Value) -> String {
+    token_kid(name, extra, None)
+}
+
+/// Claims valid now (`iat`, `nbf`, `exp` from the real clock) overridden by `extra`.
+fn token_kid(name: &str, extra: Value, kid: Option<&str>) -> String {
+    let t = now();
+    let mut c = json!({ "sub": "user_2abc", "iat": t, "nbf": t - 5, "exp": t + 300 });
+    for (k, v) in extra.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    signer(name).sign(&c, Alg::RS256, kid)
+}
+
+fn admin() -> String {
+    token("rsa2048-a", json!({ "sub": "user_admin", "metadata": { "role": "admin" }, "email": "ada@example.com" }))
+}
+
+fn v2(token: &str) -> Vec<u8> {
+    json!({
+        "version": "2.0", "type": "REQUEST", "routeArn": ROUTE_ARN,
+        "identitySource": [format!("Bearer {token}")],
+        "headers": { "authorization": format!("Bearer {token}") },
+        "requestContext": { "http": { "method": "GET", "path": "/prod/orders" } }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn rest_token(token: &str) -> Vec<u8> {
+    json!({ "type": "TOKEN", "authorizationToken": format!("Bearer {token}"), "methodArn": METHOD_ARN })
+        .to_string()
+        .into_bytes()
+}
+
+fn base_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("JWT_PUBLIC_KEY", public_pem("rsa2048-a")),
+        ("JWT_REQUIRE", "metadata.role=admin".into()),
+        ("JWT_CONTEXT_CLAIMS", "role=metadata.role".into()),
+    ]
+}
+
+fn as_pairs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Asserts the POST for invocation `id` is a successful response; returns its JSON.
+fn response_for(post: &Recorded, id: &str) -> Value {
+    assert_eq!(post.path, format!("/2018-06-01/runtime/invocation/{id}/response"), "{post:?}");
+    post.json()
+}
+
+/// Asserts the POST for invocation `id` is the `Unauthorized` error.
+fn unauthorized_for(post: &Recorded, id: &str) {
+    assert_eq!(post.path, format!("/2018-06-01/runtime/invocation/{id}/error"), "{post:?}");
+    let body = post.json();
+    assert_eq!(body["errorMessage"], "Unauthorized", "{body}");
+    assert_eq!(body["errorType"], "Unauthorized", "{body}");
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn invocations_allow_deny_unauthorized_and_junk_in_one_process() {
+    let expired =
+        token("rsa2048-a", json!({ "sub": "user_admin", "metadata": { "role": "admin" }, "exp": now() - 3600 }));
+    let forged = token("rsa2048-b", json!({ "sub": "user_admin", "metadata": { "role": "admin" } }));
+    let viewer = token("rsa2048-a", json!({ "sub": "user_viewer", "metadata": { "role": "viewer" } }));
+    let events: Vec<Vec<u8>> = vec![
+        v2(&admin()),                             // req-1 allow
+        v2(&forged),                              // req-2 deny
+        b"\x00\xff\xfe not json at all".to_vec(), // req-3 junk
+        rest_token(&expired),                     // req-4 Unauthorized
+        b"[]".to_vec(),                           // req-5
+        rest_token(&viewer),                      // req-6 Deny policy
+        Vec::new(),                               // req-7 empty body
+        b"\xc3\x28".to_vec(),                     // req-8 invalid UTF-8
+        rest_token(&admin()),                     // req-9 Allow policy
+        "[".repeat(100_000).into_bytes(),         // req-10 deep nesting
+        v2(&admin()),                             // req-11 allow again
+    ];
+    let api = RuntimeApi::start(events);
+    let env = base_env();
+    let function = Function::spawn(&api, &as_pairs(&env));
+
+    let first = api.next_request("first /next");
+    assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/2018-06-01/runtime/invocation/next"));
+
+    let r = response_for(&api.next_post("req-1 response"), "req-1");
+    assert_eq!(r, json!({ "isAuthorized": true, "context": { "sub": "user_admin", "role": "admin" } }));
+    let r = response_for(&api.next_post("req-2 response"), "req-2");
+    assert_eq!(r, json!({ "isAuthorized": false }));
+    let r = response_for(&api.next_post("req-3 response"), "req-3");
+    assert_eq!(r, json!({ "isAuthorized": false }));
+    unauthorized_for(&api.next_post("req-4 error"), "req-4");
+    let r = response_for(&api.next_post("req-5 response"), "req-5");
+    assert_eq!(r, json!({ "isAuthorized": false }));
+    let r = response_for(&api.next_post("req-6 response"), "req-6");
+    assert_eq!(r["principalId"], "user_viewer");
+    assert_eq!(r["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    assert_eq!(
+        r["policyDocument"]["Statement"][0]["Resource"][0],
+        "arn:aws:execute-api:us-east-1:123456789012:qwerty9876/dev/*"
+    );
+    for id in ["req-7", "req-8"] {
+        let r = response_for(&api.next_post(id), id);
+        assert_eq!(r, json!({ "isAuthorized": false }), "{id}");
+    }
+    let r = response_for(&api.next_post("req-9 response"), "req-9");
+    assert_eq!(r["principalId"], "user_admin");
+    assert_eq!(r["policyDocument"]["Version"], "2012-10-17");
+    assert_eq!(r["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert_eq!(r["policyDocument"]["Statement"][0]["Action"][0], "execute-api:Invoke");
+    assert_eq!(
+        r["policyDocument"]["Statement"][0]["Resource"][0],
+        "arn:aws:execute-api:us-east-1:123456789012:qwerty9876/dev/*"
+    );
+    assert_eq!(r["context"], json!({ "sub": "user_admin", "role": "admin" }));
+    let r = response_for(&api.next_post("req-10 response"), "req-10");
+    assert_eq!(r, json!({ "isAuthorized": false }));
+    let r = response_for(&api.next_post("req-11 response"), "req-11");
+    assert_eq!(r["isAuthorized"], true);
+
+    // Still alive and polling for more work.
+    let poll = api.next_request("another /next");
+    assert_eq!(poll.path, "/2018-06-01/runtime/invocation/next");
+    let stderr = function.stop();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for code in ["bad_signature", "expired", "rule_failed"] {
+        assert!(stderr.contains(code), "a deny line with {code}: {stderr}");
+    }
+}
+
+#[test]
+fn init_errors_are_posted_logged_and_exit_non_zero() {
+    let pem = public_pem("rsa2048-a");
+    let weak = public_pem("rsa1024");
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("JWT_PUBLIC_KEY", &pem), ("JWT_LEEWAY_SECONDS", "abc")], "JWT_LEEWAY_SECONDS"),
+        (
+            vec![("JWT_PUBLIC_KEY", &pem), ("JWT_LEEWAY_SECONDS", "abc"), ("AWS_LAMBDA_LOG_FORMAT", "JSON")],
+            "JWT_LEEWAY_SECONDS",
+        ),
+        (vec![("JWT_PUBLIC_KEY", &weak)], "JWT_PUBLIC_KEY"),
+        (vec![("JWT_ISSUER", "https://iss.example")], "JWT_PUBLIC_KEY"),
+        (vec![("JWT_PUBLIC_KEY", &pem), ("JWT_ALGORITHMS", "HS256")], "JWT_ALGORITHMS"),
+        (vec![("JWT_JWKS_FILE", "missing.json"), ("LAMBDA_TASK_ROOT", "/nonexistent")], "JWT_JWKS_FILE"),
+    ];
+    for (env, var) in cases {
+        // An event is queued: a function that (wrongly) went on to serve would take it.
+        let api = RuntimeApi::start(vec![v2(&admin())]);
+        let mut function = Function::spawn(&api, &env);
+        let post = api.next_post("POST /runtime/init/error");
+        assert_eq!(post.path, "/2018-06-01/runtime/init/error", "{env:?}");
+        let body = post.json();
+        assert!(body["errorMessage"].as_str().is_some_and(|m| m.contains(var)), "{var}: {body}");
+        assert!(body["errorType"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+        assert!(post.header("Lambda-Runtime-Function-Error-Type").is_some(), "{post:?}");
+        let status = function.wait_exit();
+        assert!(!status.success(), "{var}: exit status {status}");
+        let stderr = function.stderr_text();
+        assert!(stderr.contains(var), "stderr names {var}: {stderr}");
+        // It never asked for an invocation.
+        let rest = api.drain();
+        assert!(rest.iter().all(|r| !r.path.ends_with("/invocation/next")), "{var}: {rest:?}");
+        // Key material is never echoed.
+        for (k, v) in &env {
+            if k.starts_with("JWT_PUBLIC_KEY") {
+                let body_line = v.lines().nth(2).unwrap();
+                assert!(!stderr.contains(body_line) && !String::from_utf8_lossy(&post.body).contains(body_line));
+            }
+        }
+        if env.iter().any(|(k, v)| *k == "AWS_LAMBDA_LOG_FORMAT" && *v == "JSON") {
+            assert_every_line_is_a_json_object(&stderr);
+        }
+        drop(function);
+    }
+}
+
+fn assert_every_line_is_a_json_object(stderr: &str) {
+    assert!(!stderr.trim().is_empty(), "expected some log lines");
+    for line in stderr.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+        assert!(v.is_object(), "not a JSON object: {line}");
+    }
+}
+
+#[test]
+fn logs_at_trace_in_json_never_contain_tokens_signatures_or_claims() {
+    const SECRET: &str = "s3cr3t-claim-value-9f8e7d";
+    const EMAIL: &str = "private-email-1234@example.com";
+    let extra =
+        |role: &str| json!({ "sub": "user_logged", "metadata": { "role": role }, "secret": SECRET, "email": EMAIL });
+    let good = token("rsa2048-a", extra("admin"));
+    let viewer = token("rsa2048-a", extra("viewer"));
+    let mut expired_claims = extra("admin");
+    expired_claims["exp"] = json!(now() - 3600);
+    let expired = token("rsa2048-a", expired_claims);
+    let forged = token("rsa2048-b", extra("admin"));
+    let tokens = [&good, &viewer, &expired, &forged];
+    let mut events = vec![
+        v2(&good),
+        v2(&viewer),
+        v2(&expired),
+        v2(&forged),
+        rest_token(&good),
+        rest_token(&viewer),
+        rest_token(&forged),
+    ];
+    events.push(b"{not json".to_vec());
+    events.push(format!(r#"{{"type":"TOKEN","authorizationToken":"Bearer {good}""#).into_bytes()); // truncated, token inside
+    let n = events.len();
+    let api = RuntimeApi::start(events);
+    let mut env = base_env();
+    env.push(("AWS_LAMBDA_LOG_LEVEL", "TRACE".into()));
+    env.push(("AWS_LAMBDA_LOG_FORMAT", "JSON".into()));
+    let function = Function::spawn(&api, &as_pairs(&env));
+    for i in 1..=n {
+        let post = api.next_post(&format!("req-{i} result"));
+        assert!(post.path.starts_with(&format!("/2018-06-01/runtime/invocation/req-{i}/")), "{post:?}");
+    }
+    let _ = api.next_request("the poll after the last invocation");
+    let stderr = function.stop();
+
+    assert_every_line_is_a_json_object(&stderr);
+    for t in tokens {
+        let (h, c, s) = common::segments(t);
+        assert!(!stderr.contains(t.as_str()), "stderr contains a token");
+        assert!(!stderr.contains(&s), "stderr contains a signature");
+        assert!(!stderr.contains(&s[..40]), "stderr contains part of a signature");
+        assert!(!stderr.contains(&c), "stderr contains a claims segment");
+        let _ = h; // the header segment is the same for every token and not secret
+    }
+    assert!(!stderr.contains(SECRET), "stderr contains a claim value");
+    assert!(!stderr.contains(EMAIL), "stderr contains a claim value");
+    // And it did log: one deny line per refusal, with stable codes and the authentic sub.
+    let lines: Vec<Value> = stderr.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mentions = |code: &str| lines.iter().filter(|l| l.to_string().contains(code)).count();
+    assert!(mentions("\"rule_failed\"") >= 2, "{stderr}");
+    assert!(mentions("\"expired\"") >= 1, "{stderr}");
+    assert!(mentions("\"bad_signature\"") >= 2, "{stderr}");
+    assert!(lines.iter().any(|l| l.to_string().contains("user_logged")), "sub is logged on authentic denies: {stderr}");
+}
+
+#[test]
+fn jwks_file_relative_to_lambda_task_root_in_the_real_binary() {
+    let a = token_kid("rsa2048-a", json!({}), Some("key-a"));
+    let b = token_kid("rsa2048-b", json!({}), Some("key-b"));
+    let c = token_kid("rsa2048-b", json!({}), Some("key-a")); // kid of A, signed by B
+    let api = RuntimeApi::start(vec![v2(&a), v2(&b), v2(&c)]);
+    let root = common::fixtures_dir();
+    let function =
+        Function::spawn(&api, &[("JWT_JWKS_FILE", "jwks.json"), ("LAMBDA_TASK_ROOT", root.to_str().unwrap())]);
+    assert_eq!(response_for(&api.next_post("req-1"), "req-1")["isAuthorized"], true);
+    assert_eq!(response_for(&api.next_post("req-2"), "req-2")["isAuthorized"], true);
+    assert_eq!(response_for(&api.next_post("req-3"), "req-3"), json!({ "isAuthorized": false }));
+    let stderr = function.stop();
+    assert!(stderr.contains("bad_signature"), "{stderr}");
+}
