@@ -181,24 +181,11 @@ pub fn fields(data: &[u8], n: usize) -> Vec<Option<String>> {
     data.splitn(n, |&b| b == 0).map(|f| String::from_utf8(f.to_vec()).ok()).collect()
 }
 
-/// The variables the config target fills, in the order of its NUL-separated fields.
-pub const CONFIG_VARS: [&str; 15] = [
-    "JWT_PUBLIC_KEY",
-    "JWT_JWKS",
-    "JWT_ALGORITHMS",
-    "JWT_ISSUER",
-    "JWT_AUDIENCE",
-    "JWT_AUTHORIZED_PARTIES",
-    "JWT_LEEWAY_SECONDS",
-    "JWT_REQUIRE",
-    "JWT_CONTEXT_CLAIMS",
-    "JWT_TOKEN_COOKIE",
-    "JWT_RESPONSE_FORMAT",
-    "JWT_CACHE_TTL_SECONDS",
-    "JWT_TOKEN_LIFETIME_SECONDS",
-    "JWT_DECISION_CACHE",
-    "JWT_DECISION_CACHE_MAX_SECONDS",
-];
+/// The variables the config target fills, in the order of its NUL-separated fields: every
+/// variable the function reads except `JWT_JWKS_FILE` (a path; the fuzzer must not read files).
+pub static CONFIG_VARS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    jwt_authorizer::config::VARIABLES.iter().copied().filter(|v| *v != "JWT_JWKS_FILE").collect()
+});
 
 /// An event of each flavour carrying `token` (for the config target and the seeds).
 pub fn events_with(token: &str) -> [String; 3] {
