@@ -7,22 +7,13 @@
 
 mod common;
 
-use common::{AZP, Fixture, ISSUER};
+use common::{AZP, Fixture, ISSUER, PeerClaims};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
 use jwt_authorizer::json::{PADDING, Parser};
 use jwt_authorizer::{Scratch, b64, claims, event, header, token, verify};
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use std::hint::black_box;
-
-#[derive(serde::Deserialize)]
-#[allow(dead_code)] // read by serde only
-struct PeerClaims {
-    sub: String,
-    exp: u64,
-    iss: String,
-    azp: String,
-}
 
 /// The end-to-end decision next to its floor and its peer, in one group.
 fn floor(c: &mut Criterion) {

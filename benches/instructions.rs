@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Fixture, ISSUER};
+use common::{Fixture, ISSUER, PeerClaims};
 use gungraun::prelude::*;
 use jwt_authorizer::Scratch;
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
@@ -67,15 +67,6 @@ fn handle(r: &'static mut Ready) -> Option<String> {
 fn handle_cached(r: &'static mut Ready) -> Option<String> {
     let event = black_box(&r.f.event[..]);
     black_box(r.cached.handle(event, r.f.now, &mut r.scratch).response.to_json())
-}
-
-#[derive(serde::Deserialize)]
-#[allow(dead_code)] // read by serde only
-struct PeerClaims {
-    sub: String,
-    exp: u64,
-    iss: String,
-    azp: String,
 }
 
 struct Peer {

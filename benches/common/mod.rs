@@ -77,3 +77,13 @@ impl Fixture {
         Fixture { authorizer, token, signing_input, signature, modulus, exponent, public_pem, event, now }
     }
 }
+
+/// The claims the `jsonwebtoken` peer deserializes (the same ones our policy reads).
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // read by serde only
+pub struct PeerClaims {
+    pub sub: String,
+    pub exp: u64,
+    pub iss: String,
+    pub azp: String,
+}
