@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{AZP, Fixture, ISSUER, PeerClaims};
+use common::{AZP, Fixture, PeerClaims};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
 use jwt_authorizer::json::{PADDING, Parser};
@@ -28,12 +28,7 @@ fn floor(c: &mut Criterion) {
     assert_eq!(f.authorizer.decide(token, f.now, &mut scratch), Ok(()));
     g.bench_function("decide", |b| b.iter(|| f.authorizer.decide(black_box(token), f.now, &mut scratch)));
 
-    let key = jsonwebtoken::DecodingKey::from_rsa_pem(f.public_pem.as_bytes()).expect("PEM");
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_issuer(&[ISSUER]);
-    validation.set_required_spec_claims(&["exp", "sub", "iss"]);
-    validation.leeway = 5;
-    validation.validate_nbf = true;
+    let (key, validation) = f.peer();
     let check = |t: &str| jsonwebtoken::decode::<PeerClaims>(t, &key, &validation).is_ok_and(|d| d.claims.azp == AZP);
     assert!(check(&f.token), "jsonwebtoken accepts the fixture");
     g.bench_function("jsonwebtoken", |b| b.iter(|| check(black_box(&f.token))));

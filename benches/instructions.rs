@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Fixture, ISSUER, PeerClaims};
+use common::{Fixture, PeerClaims};
 use gungraun::prelude::*;
 use jwt_authorizer::Scratch;
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
@@ -77,12 +77,7 @@ struct Peer {
 
 fn peer() -> &'static Peer {
     let f = Fixture::new();
-    let key = jsonwebtoken::DecodingKey::from_rsa_pem(f.public_pem.as_bytes()).expect("PEM");
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_issuer(&[ISSUER]);
-    validation.set_required_spec_claims(&["exp", "sub", "iss"]);
-    validation.leeway = 5;
-    validation.validate_nbf = true;
+    let (key, validation) = f.peer();
     assert!(jsonwebtoken::decode::<PeerClaims>(&f.token, &key, &validation).is_ok());
     Box::leak(Box::new(Peer { token: f.token, key, validation }))
 }

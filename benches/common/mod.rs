@@ -87,3 +87,17 @@ pub struct PeerClaims {
     pub iss: String,
     pub azp: String,
 }
+
+impl Fixture {
+    /// The `jsonwebtoken` peer configured with the same policy as ours (RS256, issuer,
+    /// `exp`/`sub`/`iss` required, 5 s leeway, `nbf` checked; `azp` is compared by the caller).
+    pub fn peer(&self) -> (jsonwebtoken::DecodingKey, jsonwebtoken::Validation) {
+        let key = jsonwebtoken::DecodingKey::from_rsa_pem(self.public_pem.as_bytes()).expect("PEM");
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+        validation.leeway = 5;
+        validation.validate_nbf = true;
+        (key, validation)
+    }
+}
