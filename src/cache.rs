@@ -343,7 +343,7 @@ mod tests {
     fn configuration_knobs() {
         let with = |pairs: &[(&str, &str)]| {
             let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            crate::config::decision_cache(move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+            crate::config::decision_cache(&move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
         };
         assert_eq!(with(&[]).unwrap().capacity(), DEFAULT_ENTRIES, "on by default");
         assert_eq!(with(&[("JWT_DECISION_CACHE", " ")]).unwrap().capacity(), DEFAULT_ENTRIES);

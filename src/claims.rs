@@ -4,6 +4,7 @@
 //! nothing here reads it. Settings are plain data; [`Policy::default`] states the defaults.
 
 use crate::json::Value;
+use crate::path;
 use crate::reason::Reason;
 use crate::verify::AlgSet;
 use simd_json::StaticNode;
@@ -44,8 +45,9 @@ impl Default for Policy {
     }
 }
 
-/// `path=value[|value…]`: the claim at the dotted `path` equals one of `values`
-/// (an array claim matches when any element does).
+/// `path=value[|value…]`: the claim at `path` ([`crate::path`]) equals one of `values`.
+/// An array claim matches when any element does; so does the space-delimited string of a
+/// top-level `scope` or `scp` claim (RFC 6749 §3.3, RFC 9068 §2.2.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     pub path: Vec<String>,
@@ -55,8 +57,8 @@ pub struct Rule {
 impl Rule {
     /// Parses one rule, e.g. `metadata.role=admin|owner`.
     pub fn parse(text: &str) -> Result<Rule, &'static str> {
-        let (path, values) = text.split_once('=').ok_or("a rule must look like path=value[|value]")?;
-        let path = parse_path(path)?;
+        let (path, values) = path::split_once_unquoted(text, '=')?.ok_or("a rule must look like path=value[|value]")?;
+        let path = path::parse(path)?.segments;
         let values: Vec<String> = values.split('|').map(|v| v.trim().to_owned()).collect();
         if values.iter().any(String::is_empty) {
             return Err("a rule has an empty value");
@@ -69,21 +71,20 @@ impl Rule {
         let Some(v) = claims.pointer(self.path.iter().map(String::as_str)) else {
             return false;
         };
-        if v.is_array() { v.elements().any(|e| self.matches(e)) } else { self.matches(v) }
+        if v.is_array() {
+            return v.elements().any(|e| self.matches(e));
+        }
+        match (v.as_str(), &self.path[..]) {
+            (Some(list), [top]) if top == "scope" || top == "scp" => {
+                list.split(' ').any(|s| self.values.iter().any(|want| want == s))
+            }
+            _ => self.matches(v),
+        }
     }
 
     fn matches(&self, v: Value<'_, '_>) -> bool {
         self.values.iter().any(|want| scalar_equals(v, want))
     }
-}
-
-/// Parses a dotted claim path (`metadata.role`); empty segments are an error.
-pub fn parse_path(text: &str) -> Result<Vec<String>, &'static str> {
-    let path: Vec<String> = text.trim().split('.').map(str::to_owned).collect();
-    if path.iter().any(|s| s.is_empty() || s.trim() != s) {
-        return Err("a claim path has an empty segment or spaces");
-    }
-    Ok(path)
 }
 
 /// String claims compare exactly; booleans and integers compare by their JSON text.
@@ -263,12 +264,43 @@ mod tests {
     }
 
     #[test]
+    fn namespaced_claims_and_scopes() {
+        let rule = |r: &str| Policy { require: vec![Rule::parse(r).unwrap()], ..Policy::default() };
+        // Auth0: custom claims are namespaced with a URL.
+        let p = rule(r#""https://example.com/roles"=admin"#);
+        assert!(check(&ok(r#","https://example.com/roles":["viewer","admin"]"#), &p).is_ok());
+        assert_eq!(check(&ok(r#","https://example.com/roles":["viewer"]"#), &p), Err(Reason::RuleFailed));
+        assert_eq!(check(&ok(r#","https://example":{"com/roles":"admin"}"#), &p), Err(Reason::RuleFailed));
+        let p = rule(r#"metadata."a.b"=1"#);
+        assert!(check(&ok(r#","metadata":{"a.b":1}"#), &p).is_ok());
+        assert_eq!(check(&ok(r#","metadata":{"a":{"b":1}}"#), &p), Err(Reason::RuleFailed));
+        // OAuth `scope` is one space-delimited string (RFC 8693 §4.2, RFC 9068 §2.2.3).
+        let p = rule("scope=read:orders");
+        assert!(check(&ok(r#","scope":"openid read:orders write:orders""#), &p).is_ok());
+        assert!(check(&ok(r#","scope":"read:orders""#), &p).is_ok());
+        assert_eq!(check(&ok(r#","scope":"read:orders:all write""#), &p), Err(Reason::RuleFailed));
+        assert_eq!(check(&ok(r#","scope":"read:ordersx""#), &p), Err(Reason::RuleFailed));
+        assert_eq!(
+            check(&ok(r#","other":{"scope":"read:orders x"}"#), &rule("other.scope=read:orders")),
+            Err(Reason::RuleFailed)
+        );
+        // `scp`: an array (Okta) or a space-delimited string (Entra ID).
+        let p = rule("scp=Orders.Read");
+        assert!(check(&ok(r#","scp":["profile","Orders.Read"]"#), &p).is_ok());
+        assert!(check(&ok(r#","scp":"User.Read Orders.Read""#), &p).is_ok());
+        assert_eq!(check(&ok(r#","scp":"User.Read""#), &p), Err(Reason::RuleFailed));
+        // Other string claims still compare whole.
+        assert_eq!(check(&ok(r#","role":"admin owner""#), &rule("role=admin")), Err(Reason::RuleFailed));
+    }
+
+    #[test]
     fn rule_syntax() {
         assert_eq!(
             Rule::parse("a.b=c|d").unwrap(),
             Rule { path: vec!["a".into(), "b".into()], values: vec!["c".into(), "d".into()] }
         );
-        for bad in ["role", "=admin", "role=", "a..b=c", "role=a||b", ".a=b"] {
+        assert_eq!(Rule::parse(r#""https://x.example/r=1"=a"#).unwrap().path, vec!["https://x.example/r=1"]);
+        for bad in ["role", "=admin", "role=", "a..b=c", "role=a||b", ".a=b", r#""a=b"#, r#"a"b"=c"#, "a b=c"] {
             assert!(Rule::parse(bad).is_err(), "{bad}");
         }
     }

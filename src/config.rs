@@ -1,21 +1,32 @@
 //! Configuration from environment variables, read once at cold start.
 //!
 //! Every error names the variable; an invalid configuration never serves a decision.
-//! An empty value counts as unset (deployment templates pass empty parameters through).
+//! An empty value counts as unset (deployment templates pass empty parameters through); a
+//! value of only whitespace is an error, and so is an unknown `JWT_*` variable (a typo must
+//! never turn a check off silently).
 
 use crate::authorizer::Authorizer;
 use crate::claims::{DEFAULT_LEEWAY, MAX_LEEWAY, Policy, Rule};
 use crate::keys::{Key, KeySet, parse_jwks};
+use crate::path;
 use crate::response::{ContextClaim, Format};
 use crate::verify::{Alg, AlgSet};
+use std::borrow::Cow;
 use std::path::PathBuf;
 
-/// A configuration error: which variable, and what is wrong with it (static text, so no
-/// secret or key material can leak into logs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A configuration error: which variable, and what is wrong with it. The problem is fixed
+/// text, or names a rule or context item, a file path or an unknown variable's name: never
+/// a key or any other value that could be secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
-    pub var: &'static str,
-    pub problem: &'static str,
+    pub var: Cow<'static, str>,
+    pub problem: Cow<'static, str>,
+}
+
+impl ConfigError {
+    pub fn new(var: impl Into<Cow<'static, str>>, problem: impl Into<Cow<'static, str>>) -> ConfigError {
+        ConfigError { var: var.into(), problem: problem.into() }
+    }
 }
 
 impl std::fmt::Display for ConfigError {
@@ -26,10 +37,12 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The loaded authorizer, and warnings to log (skipped JWKS entries and the like).
+/// The loaded authorizer, its decision cache, and warnings to log (skipped JWKS entries and
+/// the like).
 #[derive(Debug)]
 pub struct Loaded {
     pub authorizer: Authorizer,
+    pub cache: crate::cache::DecisionCache,
     pub warnings: Vec<String>,
 }
 
@@ -60,20 +73,68 @@ pub const DEFAULT_TOKEN_LIFETIME: u64 = 60;
 /// Largest accepted `JWT_TOKEN_LIFETIME_SECONDS` (one day).
 pub const MAX_TOKEN_LIFETIME: u64 = 86_400;
 
-/// Loads from the process environment.
+/// Loads from the process environment: what the Lambda runs at cold start, and what the
+/// CLI's `check` runs. Every `JWT_*` name in the environment must be one of [`VARIABLES`].
 pub fn from_env() -> Result<Loaded, ConfigError> {
+    check_names(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()))?;
     load(|name| std::env::var(name).ok())
+}
+
+/// Refuses a `JWT_*` name that is not one of [`VARIABLES`], naming the closest known one.
+pub fn check_names(names: impl IntoIterator<Item = String>) -> Result<(), ConfigError> {
+    for name in names {
+        if name.starts_with("JWT_") && !VARIABLES.contains(&name.as_str()) {
+            let closest = VARIABLES.iter().min_by_key(|known| edit_distance(known, &name)).copied();
+            let near = |known: &&str| edit_distance(known, &name) <= (name.len() / 3).max(3);
+            let problem = match closest.filter(near) {
+                Some(known) => format!("unknown variable; did you mean {known}?"),
+                None => "unknown variable (README.md, Configuration, lists them all)".to_owned(),
+            };
+            return Err(ConfigError::new(name, problem));
+        }
+    }
+    Ok(())
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// A variable's value: unset and empty are `None`; only whitespace is an error.
+fn value(env: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Option<String>, ConfigError> {
+    match env(var) {
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) if v.trim().is_empty() => {
+            Err(ConfigError::new(var, "only whitespace (leave it empty or unset it to mean unset)"))
+        }
+        v => Ok(v),
+    }
 }
 
 /// Loads from any lookup (tests pass a map). Non-UTF-8 values count as unset.
 pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
-    let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-    let err = |var, problem| ConfigError { var, problem };
+    for var in VARIABLES {
+        value(&env, var)?;
+    }
+    let get = |name: &'static str| value(&env, name).ok().flatten();
+    let err = |var: &'static str, problem: &'static str| ConfigError::new(var, problem);
     let mut warnings = Vec::new();
 
     let algorithms = match get("JWT_ALGORITHMS") {
         None => AlgSet::default(),
-        Some(list) => items(&list).try_fold(AlgSet::EMPTY, |set, name| {
+        Some(list) => items("JWT_ALGORITHMS", &list)?.into_iter().try_fold(AlgSet::EMPTY, |set, name| {
             Alg::from_name(name).map(|a| set.with(a)).ok_or(err(
                 "JWT_ALGORITHMS",
                 "unsupported algorithm (allowed: RS256, RS384, RS512, PS256, PS384, PS512)",
@@ -92,8 +153,10 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     }
     if let Some(file) = get("JWT_JWKS_FILE") {
         let base = env("LAMBDA_TASK_ROOT").filter(|r| !r.is_empty()).map(PathBuf::from).unwrap_or_default();
-        let text = std::fs::read_to_string(base.join(file.trim())).map_err(|_| {
-            err("JWT_JWKS_FILE", "cannot read the file (relative to LAMBDA_TASK_ROOT or the working directory)")
+        let path = base.join(file.trim());
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            let problem = format!("cannot read {} ({e}); the path is relative to LAMBDA_TASK_ROOT", path.display());
+            ConfigError::new("JWT_JWKS_FILE", problem)
         })?;
         jwks_sources.push(("JWT_JWKS_FILE", text));
     }
@@ -137,13 +200,11 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     };
     let require = match get("JWT_REQUIRE") {
         None => Vec::new(),
-        Some(v) => items(&v).map(Rule::parse).collect::<Result<_, _>>().map_err(|p| err("JWT_REQUIRE", p))?,
+        Some(v) => parse_items("JWT_REQUIRE", &v, Rule::parse)?,
     };
     let context: Vec<ContextClaim> = match get("JWT_CONTEXT_CLAIMS") {
         None => Vec::new(),
-        Some(v) => {
-            items(&v).map(ContextClaim::parse).collect::<Result<_, _>>().map_err(|p| err("JWT_CONTEXT_CLAIMS", p))?
-        }
+        Some(v) => parse_items("JWT_CONTEXT_CLAIMS", &v, ContextClaim::parse)?,
     };
     for (i, c) in context.iter().enumerate() {
         if c.key == "sub" || context[..i].iter().any(|o| o.key == c.key) {
@@ -177,17 +238,44 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     }
     let policy = Policy {
         algorithms,
-        issuers: list(get("JWT_ISSUER")),
-        audiences: list(get("JWT_AUDIENCE")),
-        authorized_parties: list(get("JWT_AUTHORIZED_PARTIES")),
+        issuers: list("JWT_ISSUER", get("JWT_ISSUER"))?,
+        audiences: list("JWT_AUDIENCE", get("JWT_AUDIENCE"))?,
+        authorized_parties: list("JWT_AUTHORIZED_PARTIES", get("JWT_AUTHORIZED_PARTIES"))?,
         leeway,
         require,
     };
-    Ok(Loaded { authorizer: Authorizer { keys, policy, context, cookie, format }, warnings })
+    let cache = decision_cache(&env)?;
+    Ok(Loaded { authorizer: Authorizer { keys, policy, context, cookie, format }, cache, warnings })
 }
 
-fn items(list: &str) -> impl Iterator<Item = &str> {
-    list.split(',').map(str::trim).filter(|s| !s.is_empty())
+/// The comma-separated items of a list; an empty item (`a,,b`, a leading or trailing comma)
+/// is an error, so that no item parses to nothing.
+fn items<'a>(var: &'static str, list: &'a str) -> Result<Vec<&'a str>, ConfigError> {
+    let items: Vec<&str> = list.split(',').map(str::trim).collect();
+    match items.iter().position(|s| s.is_empty()) {
+        Some(i) => Err(ConfigError::new(var, format!("item {} of {} is empty (a stray comma)", i + 1, items.len()))),
+        None => Ok(items),
+    }
+}
+
+/// Rules and context claims: comma-separated outside double quotes, each parsed by `parse`;
+/// the error names the item (these are claim paths, not secrets; cut to 80 characters).
+fn parse_items<T>(
+    var: &'static str,
+    list: &str,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Result<Vec<T>, ConfigError> {
+    let items = path::split_unquoted(list, ',').map_err(|p| ConfigError::new(var, p))?;
+    let count = items.len();
+    let mut out = Vec::with_capacity(count);
+    for (i, item) in items.into_iter().map(str::trim).enumerate() {
+        if item.is_empty() {
+            return Err(ConfigError::new(var, format!("item {} of {count} is empty (a stray comma)", i + 1)));
+        }
+        let shown: String = item.chars().take(80).collect();
+        out.push(parse(item).map_err(|p| ConfigError::new(var, format!("{p}: {shown}")))?);
+    }
+    Ok(out)
 }
 
 /// An optional whole number of seconds within `min..=max`.
@@ -198,8 +286,11 @@ fn seconds(value: Option<String>, min: u64, max: u64) -> Result<Option<u64>, ()>
     }
 }
 
-fn list(value: Option<String>) -> Vec<String> {
-    value.as_deref().map(|v| items(v).map(str::to_owned).collect()).unwrap_or_default()
+fn list(var: &'static str, value: Option<String>) -> Result<Vec<String>, ConfigError> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(v) => Ok(items(var, &v)?.into_iter().map(str::to_owned).collect()),
+    }
 }
 
 /// RFC 6265 §4.1.1 cookie-name: an RFC 7230 token.
@@ -210,12 +301,14 @@ fn is_cookie_name(name: &str) -> bool {
 /// The decision cache, from `JWT_DECISION_CACHE` (entries; default
 /// [`DEFAULT_ENTRIES`](crate::cache::DEFAULT_ENTRIES), `0` disables it) and
 /// `JWT_DECISION_CACHE_MAX_SECONDS` (longest entry life; default 300; `exp` ends it sooner).
-pub fn decision_cache(env: impl Fn(&str) -> Option<String>) -> Result<crate::cache::DecisionCache, ConfigError> {
+pub fn decision_cache(env: &impl Fn(&str) -> Option<String>) -> Result<crate::cache::DecisionCache, ConfigError> {
     use crate::cache::{DEFAULT_ENTRIES, DEFAULT_MAX_SECONDS, DecisionCache, MAX_ENTRIES, MAX_MAX_SECONDS};
     let number = |var: &'static str, max: u64, problem: &'static str| -> Result<Option<u64>, ConfigError> {
         match env(var).filter(|v| !v.trim().is_empty()) {
             None => Ok(None),
-            Some(v) => v.trim().parse::<u64>().ok().filter(|n| *n <= max).map(Some).ok_or(ConfigError { var, problem }),
+            Some(v) => {
+                v.trim().parse::<u64>().ok().filter(|n| *n <= max).map(Some).ok_or(ConfigError::new(var, problem))
+            }
         }
     };
     let entries =

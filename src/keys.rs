@@ -165,14 +165,30 @@ fn bit_len(be: &[u8]) -> usize {
     }
 }
 
-/// Accepts what people paste into environment variables: literal `\n`, CRLF, indentation.
+/// Accepts what people paste into environment variables: literal `\n`, CRLF, indentation,
+/// and newlines turned into spaces (a console that folds a pasted value onto one line).
+/// The last is unambiguous: the base64 body holds no spaces, so all white space inside the
+/// `-----BEGIN …-----` / `-----END …-----` pair is dropped and the body wrapped again.
 fn normalize_pem(pem: &str) -> String {
     let pem = pem.replace("\\n", "\n");
-    let mut out = String::with_capacity(pem.len() + 1);
-    for line in pem.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        out.push_str(line);
+    let marker = |from: usize, prefix: &str| {
+        let start = from + pem.get(from..)?.find(prefix)?;
+        let end = start + prefix.len() + pem[start + prefix.len()..].find("-----")? + 5;
+        Some((start, end))
+    };
+    let Some(((b0, b1), (e0, e1))) = marker(0, "-----BEGIN ").and_then(|b| Some((b, marker(b.1, "-----END ")?))) else {
+        return pem; // not PEM: the decoder says so
+    };
+    let body: String = pem[b1..e0].chars().filter(|c| !c.is_whitespace()).collect();
+    let mut out = String::with_capacity(body.len() + body.len() / 64 + 128);
+    out.push_str(&pem[b0..b1]);
+    for chunk in body.as_bytes().chunks(64) {
         out.push('\n');
+        out.push_str(&String::from_utf8_lossy(chunk));
     }
+    out.push('\n');
+    out.push_str(&pem[e0..e1]);
+    out.push('\n');
     out
 }
 

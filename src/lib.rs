@@ -27,6 +27,8 @@ pub mod lambda;
 pub mod log;
 /// Signing test tokens (CLI, tests, benches, fuzzing).
 pub mod mint;
+/// Claim paths (`metadata.role`, `"https://example.com/roles"`) for rules and context.
+pub mod path;
 /// Why a request was denied: stable reason codes.
 pub mod reason;
 /// Simple responses and IAM policies.

@@ -119,7 +119,7 @@ pub fn error(message: &str) {
 
 /// A configuration error at cold start (names the variable; never the value).
 pub fn config_error(error: &crate::config::ConfigError) {
-    emit(Level::Error, &error.to_string(), &[("variable", error.var), ("problem", error.problem)]);
+    emit(Level::Error, &error.to_string(), &[("variable", &error.var), ("problem", &error.problem)]);
 }
 
 /// Whether DEBUG lines are on (lets callers skip work for them).

@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     log::init();
-    let env = |name: &str| std::env::var(name).ok();
-    let (loaded, cache) = match config::from_env().and_then(|l| Ok((l, config::decision_cache(env)?))) {
-        Ok(ok) => ok,
+    let loaded = match config::from_env() {
+        Ok(loaded) => loaded,
         Err(e) => {
             lambda::report_init_error(&e);
             return ExitCode::FAILURE;
@@ -21,7 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut function = lambda::Function::new(loaded.authorizer, cache);
+    let mut function = lambda::Function::new(loaded.authorizer, loaded.cache);
     let mut trace_id = String::new();
     let error = lambda::run(&mut function, &mut client, |inv| {
         // As lambda_runtime does, for X-Ray SDKs: the invocation's trace id in the environment.

@@ -4,8 +4,8 @@
 //! responses; IAM contexts only carry strings, numbers and booleans, so arrays and objects
 //! are forwarded as JSON text there.
 
-use crate::claims::parse_path;
 use crate::json::Value;
+use crate::path;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
 };
@@ -22,7 +22,8 @@ pub enum Format {
     Iam,
 }
 
-/// One forwarded claim: `key=path` or `path` (key = path with `.` → `_`).
+/// One forwarded claim: `key=path`, or `path` alone (the key is then
+/// [`Path::default_key`](crate::path::Path::default_key): `metadata.role` → `metadata_role`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContextClaim {
     pub key: String,
@@ -31,14 +32,15 @@ pub struct ContextClaim {
 
 impl ContextClaim {
     pub fn parse(text: &str) -> Result<ContextClaim, &'static str> {
-        let (key, path) = match text.split_once('=') {
-            Some((key, path)) => (key.trim().to_owned(), path),
-            None => (text.trim().replace('.', "_"), text),
+        let (key, path) = match path::split_once_unquoted(text, '=')? {
+            Some((key, path)) => (Some(key.trim()), path::parse(path)?),
+            None => (None, path::parse(text)?),
         };
+        let key = key.map_or(path.default_key, str::to_owned);
         if key.is_empty() {
             return Err("a context claim has an empty key");
         }
-        Ok(ContextClaim { key, path: parse_path(path)? })
+        Ok(ContextClaim { key, path: path.segments })
     }
 }
 
@@ -166,7 +168,13 @@ mod tests {
     fn context_claim_syntax() {
         assert_eq!(ContextClaim::parse("metadata.role").unwrap().key, "metadata_role");
         assert_eq!(ContextClaim::parse("role=metadata.role").unwrap().path, vec!["metadata", "role"]);
-        for bad in ["", "=a", "a=", "a..b", "k=.a"] {
+        let auth0 = ContextClaim::parse(r#""https://example.com/roles""#).unwrap();
+        assert_eq!(
+            (auth0.key.as_str(), auth0.path.as_slice()),
+            ("roles", &["https://example.com/roles".to_owned()][..])
+        );
+        assert_eq!(ContextClaim::parse(r#"r="https://example.com/roles""#).unwrap().key, "r");
+        for bad in ["", "=a", "a=", "a..b", "k=.a", "a=b=c", r#"k="x"#] {
             assert!(ContextClaim::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -19,14 +19,16 @@ fn refused(pairs: &[(&str, &str)], var: &str) {
     }
     let e = load_err(&all);
     assert_eq!(e.var, var, "{pairs:?}: {e}");
-    assert!(VARIABLES.contains(&e.var));
+    assert!(VARIABLES.contains(&&*e.var));
     let text = e.to_string();
     assert!(text.contains(var), "{text}");
     assert!(!e.problem.is_empty());
-    // The message never repeats the configured value (keys, secrets, rules).
-    for (_, value) in pairs {
+    // The message never repeats the configured value (keys, secrets, issuers), except the
+    // rule or context item at fault (a claim path) and the JWKS file's path, which the
+    // message names so they can be found.
+    for (name, value) in pairs {
         let v = value.trim();
-        if v.len() >= 6 {
+        if v.len() >= 6 && !["JWT_REQUIRE", "JWT_CONTEXT_CLAIMS", "JWT_JWKS_FILE", "LAMBDA_TASK_ROOT"].contains(name) {
             assert!(!text.contains(v), "{text} echoes {v}");
         }
     }
@@ -64,7 +66,7 @@ fn empty_values_count_as_unset() {
     let pem = public_pem("rsa2048-a");
     let mut pairs = vec![("JWT_PUBLIC_KEY", pem.as_str())];
     for var in VARIABLES.iter().filter(|v| **v != "JWT_PUBLIC_KEY") {
-        pairs.push((var, "  "));
+        pairs.push((var, ""));
     }
     let auth = load(&pairs);
     assert_eq!(auth.policy.leeway, 5);
@@ -72,9 +74,94 @@ fn empty_values_count_as_unset() {
 }
 
 #[test]
+fn a_value_of_only_whitespace_is_an_error_not_unset() {
+    for var in VARIABLES {
+        for blank in [" ", "\t", " \n "] {
+            refused(&[(var, blank)], var);
+            let pem = public_pem("rsa2048-a");
+            let key_var = var.starts_with("JWT_PUBLIC_KEY") || var.starts_with("JWT_JWKS");
+            let e =
+                if key_var { load_err(&[(var, blank)]) } else { load_err(&[(var, blank), ("JWT_PUBLIC_KEY", &pem)]) };
+            assert!(e.problem.contains("whitespace"), "{e}");
+        }
+    }
+}
+
+#[test]
+fn items_that_parse_to_nothing_are_errors_naming_the_item() {
+    for (var, bad) in [
+        ("JWT_ISSUER", "https://a,,https://b"),
+        ("JWT_ISSUER", "https://a,"),
+        ("JWT_AUDIENCE", ",api"),
+        ("JWT_AUTHORIZED_PARTIES", "https://app, ,https://b"),
+        ("JWT_ALGORITHMS", "RS256,"),
+        ("JWT_REQUIRE", "role=admin,,org=acme"),
+        ("JWT_CONTEXT_CLAIMS", "email,"),
+    ] {
+        refused(&[(var, bad)], var);
+        assert!(load_err(&[(var, bad), ("JWT_PUBLIC_KEY", &public_pem("rsa2048-a"))]).problem.contains("empty"));
+    }
+    // `a=b=c` is a context claim whose path would be `b=c`: an error naming the item.
+    let e = load_err(&[("JWT_PUBLIC_KEY", &public_pem("rsa2048-a")), ("JWT_CONTEXT_CLAIMS", "email, a=b=c")]);
+    assert_eq!(e.var, "JWT_CONTEXT_CLAIMS");
+    assert!(e.problem.contains("a=b=c"), "{e}");
+    let e = load_err(&[("JWT_PUBLIC_KEY", &public_pem("rsa2048-a")), ("JWT_REQUIRE", r#""https://x/roles=admin"#)]);
+    assert!(e.problem.contains("not closed"), "{e}");
+}
+
+#[test]
+fn namespaced_claims_and_scopes_through_the_configuration() {
+    let a = with_key_a(&[
+        ("JWT_REQUIRE", r#""https://example.com/roles"=admin, scope=read:orders"#),
+        ("JWT_CONTEXT_CLAIMS", r#""https://example.com/roles", perms="https://example.com/app.perms""#),
+    ]);
+    assert_eq!(a.policy.require[0].path, ["https://example.com/roles"]);
+    let keys: Vec<(&str, &[String])> = a.context.iter().map(|c| (c.key.as_str(), c.path.as_slice())).collect();
+    assert_eq!(keys[0], ("roles", &["https://example.com/roles".to_owned()][..]));
+    assert_eq!(keys[1], ("perms", &["https://example.com/app.perms".to_owned()][..]));
+    let ok = claims_with(json!({ "https://example.com/roles": ["admin"], "scope": "openid read:orders" }));
+    assert_eq!(decide(&a, &token_a(&ok)), Ok(()));
+    let no_scope = claims_with(json!({ "https://example.com/roles": ["admin"], "scope": "openid read:order" }));
+    assert_eq!(decide(&a, &token_a(&no_scope)), Err(Reason::RuleFailed));
+}
+
+#[test]
+fn unknown_jwt_variables_are_refused_with_the_closest_name() {
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(config::check_names(names(&["PATH", "JWT_ISSUER", "AWS_REGION", "MY_JWT_ISSUERS"])), Ok(()));
+    for (typo, want) in [
+        ("JWT_ISSUERS", "JWT_ISSUER"),
+        ("JWT_AUDIENCES", "JWT_AUDIENCE"),
+        ("JWT_AUTHORISED_PARTIES", "JWT_AUTHORIZED_PARTIES"),
+        ("JWT_REQUIRES", "JWT_REQUIRE"),
+        ("JWT_PUBLICKEY", "JWT_PUBLIC_KEY"),
+        ("JWT_JWKS_PATH", "JWT_JWKS_FILE"),
+    ] {
+        let e = config::check_names(names(&["JWT_ISSUER", typo])).unwrap_err();
+        assert_eq!(e.var, typo);
+        assert!(e.to_string().contains(&format!("did you mean {want}?")), "{e}");
+    }
+    let e = config::check_names(names(&["JWT_SOMETHING_ELSE_ENTIRELY"])).unwrap_err();
+    assert!(e.problem.contains("unknown variable") && !e.problem.contains("did you mean"), "{e}");
+}
+
+#[test]
+fn a_pem_whose_newlines_became_spaces_is_accepted() {
+    let pem = public_pem("rsa2048-a");
+    let one_line = pem.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!one_line.contains('\n'));
+    let a = load(&[("JWT_PUBLIC_KEY", &one_line)]);
+    assert_eq!(decide(&a, &valid_token()), Ok(()));
+    let pkcs1 = fixture("rsa2048-a.rsapub.pem").replace('\n', " ");
+    assert_eq!(decide(&load(&[("JWT_PUBLIC_KEY", &pkcs1)]), &valid_token()), Ok(()));
+    // Still refused: a body that is not the key.
+    refused(&[("JWT_PUBLIC_KEY", &one_line.replacen("MII", "MIJ", 1))], "JWT_PUBLIC_KEY");
+}
+
+#[test]
 fn settings_are_parsed_as_documented() {
     let a = with_key_a(&[
-        ("JWT_ALGORITHMS", " RS256 , PS512 ,"),
+        ("JWT_ALGORITHMS", " RS256 , PS512 "),
         ("JWT_ISSUER", "https://a , https://b"),
         ("JWT_AUDIENCE", "x"),
         ("JWT_AUTHORIZED_PARTIES", "https://app"),
@@ -165,6 +252,9 @@ fn unreadable_jwks_files_are_refused() {
     refused(&[("JWT_JWKS_FILE", "/nonexistent/jwks.json")], "JWT_JWKS_FILE");
     refused(&[("JWT_JWKS_FILE", "no-such-file.json")], "JWT_JWKS_FILE");
     refused(&[("JWT_JWKS_FILE", root.to_str().unwrap())], "JWT_JWKS_FILE"); // a directory
+    // The message gives the path tried and the OS error.
+    let e = load_err(&[("JWT_JWKS_FILE", "keys/jwks.json"), ("LAMBDA_TASK_ROOT", "/var/task")]);
+    assert!(e.problem.contains("/var/task/keys/jwks.json") && e.problem.contains("No such file"), "{e}");
     // Relative to LAMBDA_TASK_ROOT, not the working directory, when it is set.
     refused(
         &[("JWT_JWKS_FILE", "tests/fixtures/jwks.json"), ("LAMBDA_TASK_ROOT", root.to_str().unwrap())],
@@ -179,7 +269,7 @@ fn a_missing_key_is_refused() {
     for pairs in [
         vec![],
         vec![("JWT_ISSUER", "https://iss")],
-        vec![("JWT_PUBLIC_KEY", ""), ("JWT_JWKS", " "), ("JWT_JWKS_FILE", "")],
+        vec![("JWT_PUBLIC_KEY", ""), ("JWT_JWKS", ""), ("JWT_JWKS_FILE", "")],
     ] {
         let e = load_err(&pairs);
         assert_eq!(e.var, "JWT_PUBLIC_KEY", "{pairs:?}");

@@ -32,7 +32,7 @@ fn no_hint_no_warning() {
     assert!(loaded(&[]).warnings.is_empty());
     assert!(loaded(&[("JWT_TOKEN_LIFETIME_SECONDS", "30")]).warnings.is_empty());
     // Empty values (templates pass empty parameters through) count as unset.
-    assert!(loaded(&[("JWT_CACHE_TTL_SECONDS", " "), ("JWT_TOKEN_LIFETIME_SECONDS", "")]).warnings.is_empty());
+    assert!(loaded(&[("JWT_CACHE_TTL_SECONDS", ""), ("JWT_TOKEN_LIFETIME_SECONDS", "")]).warnings.is_empty());
 }
 
 #[test]
