@@ -2,12 +2,13 @@
 //!
 //!   demo                         authorize bundled sample events with a bundled demo key
 //!   check --event FILE|- | --token TOKEN [--now UNIX]
-//!                                authorize with the same env configuration as the Lambda;
-//!                                exit 0 allow, 1 deny, 2 error
+//!                                authorize with the same env configuration as the Lambda,
+//!                                through its configuration code; exit 0 allow, 1 deny, 2 error
 //!   mint --key PKCS8.pem --claims JSON [--ttl SECONDS] [--alg RS256] [--kid KID]
 //!   jwks --key PUBLIC.pem [--kid KID] [--alg RS256]
 #![forbid(unsafe_code)]
 
+use jwt_authorizer::cache::CachedAuthorizer;
 use jwt_authorizer::keys::Key;
 use jwt_authorizer::mint::Signer;
 use jwt_authorizer::verify::Alg;
@@ -15,15 +16,37 @@ use jwt_authorizer::{Authorizer, Scratch, config};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-const USAGE: &str = "usage: jwt-authorizer-cli <command>
-  demo                              authorize bundled sample events with the bundled demo key
-  check (--event FILE|- | --token TOKEN) [--now UNIX_SECONDS]
-                                    authorize with the Lambda's JWT_* environment;
-                                    exit 0 allow, 1 deny, 2 error
-  mint --key PKCS8.pem --claims JSON [--ttl SECONDS] [--alg RS256] [--kid KID] [--now UNIX_SECONDS]
-                                    sign a test token (exp = now + ttl, default 60)
-  jwks --key PUBLIC.pem [--kid KID] [--alg RS256]
-                                    print a JWKS for a PEM public key (kid: RFC 7638 thumbprint)";
+/// Each command's usage: what `<command> --help` prints, and together the whole usage.
+const COMMANDS: [(&str, &str); 4] = [
+    ("demo", "  demo                              authorize bundled sample events with the bundled demo key"),
+    (
+        "check",
+        "  check (--event FILE|- | --token TOKEN) [--now UNIX_SECONDS]
+                                    authorize with the Lambda's JWT_* environment, through the
+                                    Lambda's own configuration code (decision cache included);
+                                    --token takes `Bearer <token>` or a bare token;
+                                    exit 0 allow, 1 deny, 2 error (a configuration error too)",
+    ),
+    (
+        "mint",
+        "  mint --key PKCS8.pem --claims JSON [--ttl SECONDS] [--alg RS256] [--kid KID] [--now UNIX_SECONDS]
+                                    sign a test token (exp = now + ttl, default 60)",
+    ),
+    (
+        "jwks",
+        "  jwks --key PUBLIC.pem [--kid KID] [--alg RS256]
+                                    print a JWKS for a PEM public key (kid: RFC 7638 thumbprint)",
+    ),
+];
+
+fn usage() -> String {
+    let mut out = "usage: jwt-authorizer-cli <command>   (<command> --help: that command alone)".to_owned();
+    for (_, text) in COMMANDS {
+        out.push('\n');
+        out.push_str(text);
+    }
+    out
+}
 
 const DEMO_PRIVATE_KEY: &str = include_str!("../../demo/demo.key.pem");
 const DEMO_PUBLIC_KEY: &str = include_str!("../../demo/demo.pub.pem");
@@ -34,16 +57,22 @@ const EVENT_REST_REQUEST: &str = include_str!("../../demo/events/rest-request.js
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some((_, text)) = COMMANDS.iter().find(|(name, _)| args.first().is_some_and(|a| a == name))
+        && args[1..].iter().any(|a| a == "-h" || a == "--help")
+    {
+        println!("usage: jwt-authorizer-cli\n{text}");
+        return ExitCode::SUCCESS;
+    }
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("check") => check(&args[1..]),
         Some("mint") => mint(&args[1..]),
         Some("jwks") => jwks(&args[1..]),
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+            println!("{}", usage());
             Ok(ExitCode::SUCCESS)
         }
-        _ => Err(USAGE.to_owned()),
+        _ => Err(usage()),
     };
     result.unwrap_or_else(|e| {
         eprintln!("{e}");
@@ -57,7 +86,7 @@ fn options<'a>(args: &'a [String], known: &[&str]) -> Result<Vec<(&'a str, &'a s
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         if !known.contains(&flag.as_str()) {
-            return Err(format!("unknown argument {flag}\n{USAGE}"));
+            return Err(format!("unknown argument {flag}\n{}", usage()));
         }
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
         out.push((flag.as_str(), value.as_str()));
@@ -109,14 +138,18 @@ fn check(args: &[String]) -> Result<ExitCode, String> {
     let now = now_or(&opts)?;
     let event = match (opt(&opts, "--event"), opt(&opts, "--token")) {
         (Some(path), None) => read(path)?,
+        // As the events carry it: `<scheme> <token>` as given, a bare token as `Bearer <token>`.
+        (None, Some(token)) if token.trim().contains(' ') => v2_event(token),
         (None, Some(token)) => v2_event(&format!("Bearer {token}")),
-        _ => return Err(format!("check needs exactly one of --event or --token\n{USAGE}")),
+        _ => return Err(format!("check needs exactly one of --event or --token\n{}", usage())),
     };
+    // Exactly what the function runs at cold start: every variable, the cache included.
     let loaded = config::from_env().map_err(|e| e.to_string())?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
-    let handled = loaded.authorizer.handle(&event, now, &mut Scratch::default());
+    let mut function = CachedAuthorizer::new(loaded.authorizer, loaded.cache);
+    let handled = function.handle(&event, now, &mut Scratch::default());
     match handled.response.to_json() {
         Some(json) => println!("{json}"),
         None => println!(r#"{{"errorType":"Unauthorized","errorMessage":"Unauthorized"}}"#),
