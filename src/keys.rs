@@ -286,6 +286,11 @@ impl KeySet {
         self.len() == 0
     }
 
+    /// The JWKS keys, then the PEM key (for the CLI's `config`).
+    pub fn iter(&self) -> impl Iterator<Item = &Key> {
+        self.jwks.iter().chain(self.pem.as_ref())
+    }
+
     /// The key for a token's `kid` and `alg`:
     /// a JWKS key with that `kid` (and a compatible `alg`), else the PEM key; a token
     /// without `kid` needs a PEM key or exactly one JWKS key.

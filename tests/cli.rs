@@ -22,20 +22,20 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn every_command_answers_help_with_its_usage_and_exit_0() {
-    for command in ["demo", "check", "mint", "jwks"] {
+    for command in ["demo", "check", "mint", "jwks", "config"] {
         for flag in ["--help", "-h"] {
             let out = cli(&[command, flag], &[]);
             assert_eq!(out.status.code(), Some(0), "{command} {flag}: {}", text(&out.stderr));
             let usage = text(&out.stdout);
             assert!(usage.contains(&format!("  {command} ")), "{command} {flag}: {usage}");
-            for other in ["demo", "check", "mint", "jwks"].iter().filter(|c| **c != command) {
+            for other in ["demo", "check", "mint", "jwks", "config"].iter().filter(|c| **c != command) {
                 assert!(!usage.contains(&format!("\n  {other} ")), "{command} --help shows {other}: {usage}");
             }
         }
     }
     let out = cli(&["--help"], &[]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(["demo", "check", "mint", "jwks"].iter().all(|c| text(&out.stdout).contains(&format!("  {c} "))));
+    assert!(["demo", "check", "mint", "jwks", "config"].iter().all(|c| text(&out.stdout).contains(&format!("  {c} "))));
     assert_eq!(cli(&["nonsense"], &[]).status.code(), Some(2));
     assert_eq!(cli(&[], &[]).status.code(), Some(2));
 }
@@ -75,4 +75,75 @@ fn check_runs_all_of_the_cold_start_configuration() {
         assert!(text(&out.stderr).contains(says), "{var}={value}: {}", text(&out.stderr));
         assert!(out.stdout.is_empty(), "no decision is printed");
     }
+}
+
+#[test]
+fn jwks_takes_several_keys_each_with_its_own_kid() {
+    let a = fixtures_dir().join("rsa2048-a.pub.pem");
+    let b = fixtures_dir().join("rsa2048-b.pub.pem");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let out = cli(&["jwks", "--key", a, "--kid", "old", "--key", b, "--kid", "new", "--alg", "RS256"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let jwks = text(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&jwks).unwrap();
+    let kids: Vec<&str> = v["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids, ["old", "new"]);
+    // The two-key set verifies tokens of either key, each chosen by its kid.
+    let auth = load(&[("JWT_JWKS", jwks.trim())]);
+    let old = signer("rsa2048-a").sign(&claims(), jwt_authorizer::verify::Alg::RS256, Some("old"));
+    let new = signer("rsa2048-b").sign(&claims(), jwt_authorizer::verify::Alg::RS256, Some("new"));
+    assert_eq!(decide(&auth, &old), Ok(()));
+    assert_eq!(decide(&auth, &new), Ok(()));
+    let swapped = signer("rsa2048-a").sign(&claims(), jwt_authorizer::verify::Alg::RS256, Some("new"));
+    assert_eq!(decide(&auth, &swapped), Err(jwt_authorizer::Reason::BadSignature));
+    // Default kids are the thumbprints; a repeated kid is refused.
+    let out = cli(&["jwks", "--key", a, "--key", b], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(cli(&["jwks", "--key", a, "--kid", "k", "--key", b, "--kid", "k"], &[]).status.code(), Some(2));
+    assert_eq!(cli(&["jwks", "--kid", "k", "--key", a, "--key", b], &[]).status.code(), Some(2));
+}
+
+#[test]
+fn config_prints_the_effective_configuration_or_fails_as_the_cold_start_would() {
+    let dir = std::env::temp_dir().join(format!("jwt-authorizer-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("env");
+    let pem = public_pem("rsa2048-a").replace('\n', "\\n");
+    let good = format!(
+        "# a comment\nJWT_PUBLIC_KEY=\"{pem}\"\nexport JWT_ISSUER=https://issuer.example\n\
+         JWT_REQUIRE='\"https://example.com/roles\"=admin'\nJWT_CONTEXT_CLAIMS=email\nJWT_CACHE_TTL_SECONDS=300\n"
+    );
+    std::fs::write(&file, &good).unwrap();
+    let out = cli(&["config", "--env-file", file.to_str().unwrap()], &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}{stdout}", text(&out.stderr));
+    let thumbprint = jwt_authorizer::keys::Key::from_pem(&public_pem("rsa2048-a")).unwrap().thumbprint();
+    for want in [
+        format!("RSA 2048 bits, alg any allowed, RFC 7638 thumbprint {thumbprint}"),
+        "algorithms: RS256".to_owned(),
+        "issuer: https://issuer.example".to_owned(),
+        r#"rules (all must hold): "https://example.com/roles"=admin"#.to_owned(),
+        "context: sub <- sub, email <- email".to_owned(),
+        "leeway: 5 s".to_owned(),
+        "warning: JWT_CACHE_TTL_SECONDS (300 s) exceeds".to_owned(),
+    ] {
+        assert!(stdout.contains(&want), "missing {want:?} in\n{stdout}");
+    }
+    // What fails the cold start fails here, naming the variable.
+    for (line, says) in [
+        ("JWT_ISSUERS=https://typo\n", "did you mean JWT_ISSUER?"),
+        ("JWT_DECISION_CACHE=lots\n", "JWT_DECISION_CACHE"),
+        ("JWT_LEEWAY_SECONDS=1000\n", "JWT_LEEWAY_SECONDS"),
+    ] {
+        std::fs::write(&file, format!("{good}{line}")).unwrap();
+        let out = cli(&["config", "--env-file", file.to_str().unwrap()], &[]);
+        assert_eq!(out.status.code(), Some(2), "{line}");
+        assert!(text(&out.stderr).contains(says), "{line}: {}", text(&out.stderr));
+    }
+    // Without --env-file it reads the process environment, like the function.
+    let out = cli(&["config"], &[("JWT_PUBLIC_KEY", &public_pem("rsa2048-a")), ("JWT_AUDIENCE", "api")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("audience: api"));
+    assert_eq!(cli(&["config"], &[]).status.code(), Some(2), "no key: the cold start would fail");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

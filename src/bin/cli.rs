@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Each command's usage: what `<command> --help` prints, and together the whole usage.
-const COMMANDS: [(&str, &str); 4] = [
+const COMMANDS: [(&str, &str); 5] = [
     ("demo", "  demo                              authorize bundled sample events with the bundled demo key"),
     (
         "check",
@@ -34,8 +34,18 @@ const COMMANDS: [(&str, &str); 4] = [
     ),
     (
         "jwks",
-        "  jwks --key PUBLIC.pem [--kid KID] [--alg RS256]
-                                    print a JWKS for a PEM public key (kid: RFC 7638 thumbprint)",
+        "  jwks --key PUBLIC.pem [--kid KID] [--alg RS256] [--key PUBLIC2.pem [--kid KID2] [--alg RS256] …]
+                                    print one JWKS for one or more PEM public keys; each --kid and
+                                    --alg applies to the --key before it (default kid: the key's
+                                    RFC 7638 thumbprint): the two-key set of a key rotation",
+    ),
+    (
+        "config",
+        "  config [--env-file FILE]        check a configuration before deploying: run the function's
+                                    cold-start configuration code on the JWT_* environment (or on
+                                    a file of NAME=value lines) and print the effective settings
+                                    and every warning; exit 0 if the cold start would succeed,
+                                    2 (naming the variable) if it would fail",
     ),
 ];
 
@@ -68,6 +78,7 @@ fn main() -> ExitCode {
         Some("check") => check(&args[1..]),
         Some("mint") => mint(&args[1..]),
         Some("jwks") => jwks(&args[1..]),
+        Some("config") => show_config(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{}", usage());
             Ok(ExitCode::SUCCESS)
@@ -183,11 +194,103 @@ fn mint(args: &[String]) -> Result<ExitCode, String> {
 
 fn jwks(args: &[String]) -> Result<ExitCode, String> {
     let opts = options(args, &["--key", "--kid", "--alg"])?;
-    let pem = read(opt(&opts, "--key").ok_or("jwks needs --key")?)?;
-    let key = Key::from_pem(&String::from_utf8_lossy(&pem)).map_err(|e| format!("--key: {e}"))?;
-    let kid = opt(&opts, "--kid").map_or_else(|| key.thumbprint(), str::to_owned);
-    let jwks = serde_json::json!({ "keys": [key.to_jwk(&kid, parse_alg(&opts)?)] });
-    println!("{jwks}");
+    // One key: options in any order. Several: each --kid / --alg belongs to the --key before it.
+    let groups: Vec<&[(&str, &str)]> = if opts.iter().filter(|(k, _)| *k == "--key").count() <= 1 {
+        vec![&opts[..]]
+    } else {
+        if opts.first().is_some_and(|(k, _)| *k != "--key") {
+            return Err("with several --key, each --kid and --alg follows the --key it is for".to_owned());
+        }
+        let starts: Vec<usize> = opts.iter().enumerate().filter(|(_, (k, _))| *k == "--key").map(|(i, _)| i).collect();
+        starts.iter().enumerate().map(|(n, &i)| &opts[i..starts.get(n + 1).copied().unwrap_or(opts.len())]).collect()
+    };
+    let mut keys = Vec::new();
+    for group in groups {
+        let path = opt(group, "--key").ok_or("jwks needs --key")?;
+        let pem = read(path)?;
+        let key = Key::from_pem(&String::from_utf8_lossy(&pem)).map_err(|e| format!("--key {path}: {e}"))?;
+        let kid = opt(group, "--kid").map_or_else(|| key.thumbprint(), str::to_owned);
+        if keys.iter().any(|k: &serde_json::Value| k["kid"] == kid.as_str()) {
+            return Err(format!("two keys have the kid {kid}: give each its own --kid"));
+        }
+        keys.push(key.to_jwk(&kid, parse_alg(group)?));
+    }
+    println!("{}", serde_json::json!({ "keys": keys }));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `NAME=value` lines (blank lines and `#` comments skipped; a value may be quoted).
+fn env_file(path: &str) -> Result<Vec<(String, String)>, String> {
+    let text = String::from_utf8(read(path)?).map_err(|_| format!("{path}: not UTF-8"))?;
+    let mut vars = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let (name, value) = line.split_once('=').ok_or(format!("{path}:{}: expected NAME=value", n + 1))?;
+        let value = value.trim_end_matches(['\r', '\n']);
+        let unquoted = [('"', '"'), ('\'', '\'')]
+            .iter()
+            .find_map(|(a, b)| value.strip_prefix(*a).and_then(|v| v.strip_suffix(*b)))
+            .unwrap_or(value);
+        vars.push((name.trim().to_owned(), unquoted.to_owned()));
+    }
+    Ok(vars)
+}
+
+/// `config`: the cold-start configuration code, run on the environment or a file, and
+/// what it configured.
+fn show_config(args: &[String]) -> Result<ExitCode, String> {
+    let opts = options(args, &["--env-file"])?;
+    let loaded = match opt(&opts, "--env-file") {
+        None => config::from_env(),
+        Some(path) => {
+            let vars = env_file(path)?;
+            config::check_names(vars.iter().map(|(k, _)| k.clone()))
+                .and_then(|()| config::load(|name| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())))
+        }
+    };
+    let loaded = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("the function's cold start would fail with this configuration");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let a = &loaded.authorizer;
+    let p = &a.policy;
+    let list = |items: &[String], none: &str| if items.is_empty() { none.to_owned() } else { items.join(", ") };
+    println!("keys ({}):", a.keys.len());
+    for key in a.keys.iter() {
+        let alg = key.alg().map_or("any allowed", |alg| alg.name());
+        let kid = key.kid().unwrap_or("(none: matches any kid)");
+        println!("  kid {kid}: RSA {} bits, alg {alg}, RFC 7638 thumbprint {}", key.modulus_bits(), key.thumbprint());
+    }
+    let algs: Vec<&str> = Alg::ALL.iter().filter(|x| p.algorithms.contains(**x)).map(|x| x.name()).collect();
+    println!("algorithms: {}", algs.join(", "));
+    println!("issuer: {}", list(&p.issuers, "not checked"));
+    println!("audience: {}", list(&p.audiences, "none (a token that carries aud is refused)"));
+    println!("authorized parties (azp): {}", list(&p.authorized_parties, "not checked"));
+    println!("leeway: {} s", p.leeway);
+    let path = |segments: &[String]| {
+        let quote =
+            |s: &String| if s.contains(['.', '"', '=', ',', '|', ' ']) { format!("\"{s}\"") } else { s.clone() };
+        segments.iter().map(quote).collect::<Vec<_>>().join(".")
+    };
+    let rules: Vec<String> = p.require.iter().map(|r| format!("{}={}", path(&r.path), r.values.join("|"))).collect();
+    println!("rules (all must hold): {}", list(&rules, "none"));
+    let context: Vec<String> = a.context.iter().map(|c| format!("{} <- {}", c.key, path(&c.path))).collect();
+    println!("context: sub <- sub{}", context.iter().map(|c| format!(", {c}")).collect::<String>());
+    println!("token cookie: {}", a.cookie.as_deref().unwrap_or("none"));
+    println!("HTTP API answers: {:?}", a.format);
+    println!("decision cache: {:?}", loaded.cache);
+    for w in &loaded.warnings {
+        println!("warning: {w}");
+    }
+    println!("ok: the function's cold start would succeed ({} warning(s))", loaded.warnings.len());
     Ok(ExitCode::SUCCESS)
 }
 
