@@ -4,7 +4,7 @@ configuration list (src/config.rs VARIABLES) and the issue's requirements.
 
   python3 -m unittest discover -s tests/e2e -p 'test_*.py'     (needs aws-sam-translator)
 """
-import copy, json, os, pathlib, re, unittest
+import copy, json, os, pathlib, re, subprocess, tempfile, unittest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -84,6 +84,28 @@ class CommonChecks:
         self.assertLessEqual(int(ttl["Default"]), int(life["Default"]), "default TTL above the default token lifetime")
         self.assertEqual(int(life["Default"]), 60)  # Clerk session tokens
         self.assertEqual((ttl["MinValue"], ttl["MaxValue"]), (0, 3600))  # API Gateway's range, as config.rs
+
+    def test_the_defaults_pass_the_configuration_check(self):
+        """`jwt-authorizer-cli config` (the function's own cold-start code) on the template's
+        environment with every parameter at its default, plus the demo key (a key has no
+        default: the template's rule requires one)."""
+        params = self.t["Parameters"]
+        env = {}
+        for var, value in self.fn["Properties"]["Environment"]["Variables"].items():
+            value = params[value["Ref"]].get("Default", "") if isinstance(value, dict) else value
+            env[var] = str(value)
+        self.assertEqual(env.get("JWT_PUBLIC_KEY", ""), "", "no key by default")
+        env["JWT_PUBLIC_KEY"] = (ROOT / "demo" / "demo.pub.pem").read_text().replace("\n", "\\n")
+        cli = ROOT / "target" / "release" / "jwt-authorizer-cli"
+        if not cli.exists():
+            subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "jwt-authorizer-cli"], cwd=ROOT, check=True)
+        with tempfile.NamedTemporaryFile("w", suffix=".env") as f:
+            f.write("".join(f"{k}={v}\n" for k, v in env.items()))
+            f.flush()
+            out = subprocess.run([str(cli), "config", "--env-file", f.name], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("ok: the function's cold start would succeed (0 warning(s))", out.stdout)
+        print(f"\n{self.template} defaults:\n{out.stdout}")
 
     def test_a_key_is_required(self):
         self.assertIn("KeyIsConfigured", self.t["Rules"])
