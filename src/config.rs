@@ -43,11 +43,13 @@ impl std::error::Error for ConfigError {}
 pub struct Loaded {
     pub authorizer: Authorizer,
     pub cache: crate::cache::DecisionCache,
+    /// `None`: metrics off (`JWT_METRICS_NAMESPACE` unset or empty).
+    pub metrics: Option<crate::metrics::MetricsConfig>,
     pub warnings: Vec<String>,
 }
 
 /// Every variable read, for documentation and the CLI.
-pub const VARIABLES: [&str; 16] = [
+pub const VARIABLES: [&str; 18] = [
     "JWT_PUBLIC_KEY",
     "JWT_JWKS",
     "JWT_JWKS_FILE",
@@ -64,6 +66,8 @@ pub const VARIABLES: [&str; 16] = [
     "JWT_TOKEN_LIFETIME_SECONDS",
     "JWT_DECISION_CACHE",
     "JWT_DECISION_CACHE_MAX_SECONDS",
+    "JWT_METRICS_NAMESPACE",
+    "JWT_METRICS_INTERVAL_SECONDS",
 ];
 
 /// API Gateway's largest authorizer result TTL (`AuthorizerResultTtlInSeconds`), seconds.
@@ -245,7 +249,8 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         require,
     };
     let cache = decision_cache(&env)?;
-    Ok(Loaded { authorizer: Authorizer { keys, policy, context, cookie, format }, cache, warnings })
+    let metrics = crate::metrics::MetricsConfig::from_env(&env)?;
+    Ok(Loaded { authorizer: Authorizer { keys, policy, context, cookie, format }, cache, metrics, warnings })
 }
 
 /// The comma-separated items of a list; an empty item (`a,,b`, a leading or trailing comma)

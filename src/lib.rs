@@ -25,6 +25,8 @@ pub mod keys;
 pub mod lambda;
 /// Logging by Lambda's conventions; never a token.
 pub mod log;
+/// Decision metrics in CloudWatch's embedded metric format, one line per flush.
+pub mod metrics;
 /// Signing test tokens (CLI, tests, benches, fuzzing).
 pub mod mint;
 /// Claim paths (`metadata.role`, `"https://example.com/roles"`) for rules and context.

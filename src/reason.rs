@@ -71,6 +71,38 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in declaration order (`reason as usize` is its index).
+    pub const ALL: [Reason; 28] = [
+        Reason::MissingToken,
+        Reason::BadScheme,
+        Reason::BadEvent,
+        Reason::TokenTooLarge,
+        Reason::Malformed,
+        Reason::BadBase64,
+        Reason::BadJson,
+        Reason::DuplicateMember,
+        Reason::AlgNotAllowed,
+        Reason::CritHeader,
+        Reason::BadType,
+        Reason::MalformedKid,
+        Reason::UnknownKid,
+        Reason::BadSignature,
+        Reason::MissingExp,
+        Reason::MalformedTime,
+        Reason::Expired,
+        Reason::NotYetValid,
+        Reason::IssuedInFuture,
+        Reason::MissingSub,
+        Reason::MalformedSub,
+        Reason::MissingIssuer,
+        Reason::WrongIssuer,
+        Reason::MissingAudience,
+        Reason::WrongAudience,
+        Reason::MissingAzp,
+        Reason::WrongAzp,
+        Reason::RuleFailed,
+    ];
+
     /// The stable code logged and printed for this reason.
     pub const fn code(self) -> &'static str {
         match self {
@@ -127,6 +159,13 @@ mod tests {
         assert!(Reason::RuleFailed.is_forbidden());
         assert!(!Reason::Expired.is_forbidden());
         assert!(!Reason::BadSignature.is_forbidden());
+    }
+
+    #[test]
+    fn all_lists_every_reason_at_its_index() {
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i, "{r}");
+        }
     }
 
     #[test]

@@ -1,0 +1,267 @@
+//! Decision metrics in CloudWatch's embedded metric format (EMF), counted in the process and
+//! written as **one log line per flush**, never one per invocation.
+//!
+//! Specification: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>.
+//! A line carries one value per dimension key, so the only dimension is the function's name
+//! (`FunctionName`, from `AWS_LAMBDA_FUNCTION_NAME`): outcomes and deny reasons are metric
+//! names (`Allowed`, `Denied`, `Denied.expired`, …), a fixed set of at most 28 + 7, so no
+//! input can create a metric. Nothing here is derived from a token.
+//!
+//! Decision time is kept as a histogram (192 log-linear buckets, ≤ 6.25% relative error) and
+//! written as an EMF value array, which the specification caps at 100 values: every sample
+//! when there were at most 100, else the 100 quantiles at 0.5%, 1.5%, … 99.5%, so that
+//! CloudWatch's percentiles of the line are the period's.
+
+use crate::config::ConfigError;
+use crate::reason::Reason;
+use std::fmt::Write as _;
+
+/// Default flush interval (`JWT_METRICS_INTERVAL_SECONDS`), seconds.
+pub const DEFAULT_INTERVAL_SECONDS: u64 = 60;
+/// Largest flush interval, seconds.
+pub const MAX_INTERVAL_SECONDS: u64 = 3600;
+/// Most values in one EMF metric array (the specification's limit).
+pub const MAX_VALUES: usize = 100;
+
+/// Where metrics go and how often (`JWT_METRICS_NAMESPACE`, `JWT_METRICS_INTERVAL_SECONDS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricsConfig {
+    pub namespace: String,
+    pub interval_seconds: u64,
+}
+
+impl MetricsConfig {
+    /// `None` when `JWT_METRICS_NAMESPACE` is unset or empty (metrics off).
+    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Option<MetricsConfig>, ConfigError> {
+        let interval = match env("JWT_METRICS_INTERVAL_SECONDS").filter(|v| !v.is_empty()) {
+            None => DEFAULT_INTERVAL_SECONDS,
+            Some(v) => v.trim().parse().ok().filter(|s| (1..=MAX_INTERVAL_SECONDS).contains(s)).ok_or(
+                ConfigError::new("JWT_METRICS_INTERVAL_SECONDS", "must be a whole number of seconds from 1 to 3600"),
+            )?,
+        };
+        let Some(namespace) = env("JWT_METRICS_NAMESPACE").filter(|v| !v.is_empty()) else { return Ok(None) };
+        let namespace = namespace.trim();
+        // CloudWatch: 1–255 characters; `AWS/` is reserved for AWS's own namespaces.
+        let valid = |c: char| c.is_ascii_alphanumeric() || " ._-/#:".contains(c);
+        if namespace.is_empty()
+            || namespace.len() > 255
+            || !namespace.chars().all(valid)
+            || namespace.starts_with("AWS/")
+        {
+            return Err(ConfigError::new(
+                "JWT_METRICS_NAMESPACE",
+                "must be 1 to 255 letters, digits or . _ - / # : and space, not starting with AWS/",
+            ));
+        }
+        Ok(Some(MetricsConfig { namespace: namespace.to_owned(), interval_seconds: interval }))
+    }
+}
+
+/// How the decision cache took part in one decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheUse {
+    /// Answered from the cache.
+    Hit,
+    /// Looked up, not there (the token was then verified or refused).
+    Miss,
+    /// Not consulted (cache off, or the request never reached a token).
+    None,
+}
+
+/// What one invocation contributes.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    /// `None` for an allow.
+    pub denied: Option<Reason>,
+    pub cache: CacheUse,
+    /// An RSA signature verification ran.
+    pub verified: bool,
+    /// Event in → response out, microseconds.
+    pub micros: u64,
+}
+
+const SUB_BUCKETS: usize = 8;
+const BUCKETS: usize = 24 * SUB_BUCKETS; // up to 2^24 µs ≈ 16.8 s; longer counts in the last
+
+/// The bucket of `micros`: exact below 8, then 8 buckets per power of two.
+fn bucket(micros: u64) -> usize {
+    if micros < SUB_BUCKETS as u64 {
+        return micros as usize;
+    }
+    let power = 63 - micros.leading_zeros() as usize; // ≥ 3
+    let sub = ((micros >> (power - 3)) & 7) as usize;
+    ((power - 2) * SUB_BUCKETS + sub).min(BUCKETS - 1)
+}
+
+/// The middle of bucket `i` (its lower bound below 8 µs).
+fn representative(i: usize) -> f64 {
+    if i < SUB_BUCKETS {
+        return i as f64;
+    }
+    let power = i / SUB_BUCKETS + 2;
+    let width = 1u64 << (power - 3);
+    let low = (SUB_BUCKETS + i % SUB_BUCKETS) as u64 * width;
+    low as f64 + (width as f64 - 1.0) / 2.0
+}
+
+/// Counts since the last flush.
+#[derive(Clone)]
+struct Counts {
+    allowed: u64,
+    denied: [u64; Reason::ALL.len()],
+    cache_hits: u64,
+    cache_misses: u64,
+    verifications: u64,
+    time: [u32; BUCKETS],
+    samples: u64,
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            allowed: 0,
+            denied: [0; Reason::ALL.len()],
+            cache_hits: 0,
+            cache_misses: 0,
+            verifications: 0,
+            time: [0; BUCKETS],
+            samples: 0,
+        }
+    }
+}
+
+/// The in-process aggregate and its flush schedule.
+pub struct Metrics {
+    config: MetricsConfig,
+    function: String,
+    last_flush_ms: u64,
+    counts: Box<Counts>,
+}
+
+impl Metrics {
+    /// Starts counting at `now_ms` (Unix milliseconds) for `function` (its name).
+    pub fn new(config: MetricsConfig, function: &str, now_ms: u64) -> Metrics {
+        Metrics { config, function: function.to_owned(), last_flush_ms: now_ms, counts: Box::default() }
+    }
+
+    /// Adds one invocation (no allocation).
+    pub fn record(&mut self, s: &Sample) {
+        let c = &mut *self.counts;
+        match s.denied {
+            None => c.allowed += 1,
+            Some(r) => c.denied[r as usize] += 1,
+        }
+        match s.cache {
+            CacheUse::Hit => c.cache_hits += 1,
+            CacheUse::Miss => c.cache_misses += 1,
+            CacheUse::None => {}
+        }
+        c.verifications += u64::from(s.verified);
+        let b = &mut c.time[bucket(s.micros)];
+        *b = b.saturating_add(1);
+        c.samples += 1;
+    }
+
+    /// The EMF line when the interval has passed since the last flush (checked at the end
+    /// of an invocation: a default Lambda environment is frozen between invocations).
+    pub fn flush_if_due(&mut self, now_ms: u64) -> Option<String> {
+        let due = now_ms.saturating_sub(self.last_flush_ms) >= self.config.interval_seconds.saturating_mul(1000);
+        if due { self.flush(now_ms) } else { None }
+    }
+
+    /// The EMF line for everything counted since the last flush (`None`: nothing counted),
+    /// and a fresh count.
+    pub fn flush(&mut self, now_ms: u64) -> Option<String> {
+        self.last_flush_ms = now_ms;
+        if self.counts.samples == 0 {
+            return None;
+        }
+        let c = std::mem::take(&mut *self.counts);
+        let denied: u64 = c.denied.iter().sum();
+        let mut metrics: Vec<(String, &str, String)> = vec![
+            ("Decisions".into(), "Count", (c.allowed + denied).to_string()),
+            ("Allowed".into(), "Count", c.allowed.to_string()),
+            ("Denied".into(), "Count", denied.to_string()),
+        ];
+        for (reason, n) in Reason::ALL.iter().zip(c.denied).filter(|(_, n)| *n > 0) {
+            metrics.push((format!("Denied.{}", reason.code()), "Count", n.to_string()));
+        }
+        metrics.push(("CacheHits".into(), "Count", c.cache_hits.to_string()));
+        metrics.push(("CacheMisses".into(), "Count", c.cache_misses.to_string()));
+        metrics.push(("Verifications".into(), "Count", c.verifications.to_string()));
+        let values: Vec<String> = time_values(&c.time).iter().map(|v| format!("{v}")).collect();
+        metrics.push(("DecisionTime".into(), "Microseconds", format!("[{}]", values.join(","))));
+
+        let mut definitions = String::new();
+        let mut members = String::new();
+        for (i, (name, unit, value)) in metrics.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(definitions, r#"{sep}{{"Name":{},"Unit":"{unit}"}}"#, json_string(name));
+            let _ = write!(members, r#","{name}":{value}"#);
+        }
+        Some(format!(
+            r#"{{"_aws":{{"Timestamp":{now_ms},"CloudWatchMetrics":[{{"Namespace":{},"Dimensions":[["FunctionName"]],"Metrics":[{definitions}]}}]}},"FunctionName":{}{members}}}"#,
+            json_string(&self.config.namespace),
+            json_string(&self.function),
+        ))
+    }
+}
+
+/// Decision times for the line: every sample (≤ 100), else 100 evenly spaced quantiles.
+fn time_values(buckets: &[u32; BUCKETS]) -> Vec<f64> {
+    let total: u64 = buckets.iter().map(|&n| u64::from(n)).sum();
+    let mut out = Vec::with_capacity(MAX_VALUES);
+    if total <= MAX_VALUES as u64 {
+        for (i, &n) in buckets.iter().enumerate() {
+            out.extend(std::iter::repeat_n(representative(i), n as usize));
+        }
+        return out;
+    }
+    // The k-th value is the sample of rank ⌈(k + ½) / 100 × total⌉ (1-based).
+    let (mut i, mut seen) = (0, u64::from(buckets[0]));
+    for k in 0..MAX_VALUES as u64 {
+        let rank = ((2 * k + 1) * total).div_ceil(2 * MAX_VALUES as u64).max(1);
+        while seen < rank {
+            i += 1;
+            seen += u64::from(buckets[i]);
+        }
+        out.push(representative(i));
+    }
+    out
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_monotonic_and_tight() {
+        let mut last = 0;
+        for v in 0..200_000u64 {
+            let b = bucket(v);
+            assert!(b >= last, "{v}");
+            last = b;
+            let r = representative(b);
+            assert!((r - v as f64).abs() <= (v as f64) * 0.0625 + 0.5, "{v} → {r}");
+        }
+        assert_eq!(bucket(u64::MAX), BUCKETS - 1);
+    }
+
+    #[test]
+    fn quantiles_follow_the_distribution() {
+        let mut buckets = [0u32; BUCKETS];
+        buckets[bucket(20)] = 900; // 90% at ~20 µs
+        buckets[bucket(1000)] = 100; // 10% at ~1 ms
+        let v = time_values(&buckets);
+        assert_eq!(v.len(), 100);
+        assert_eq!(v.iter().filter(|x| **x < 100.0).count(), 90);
+        assert!(v.windows(2).all(|w| w[0] <= w[1]));
+        let mut few = [0u32; BUCKETS];
+        few[bucket(5)] = 3;
+        assert_eq!(time_values(&few), vec![5.0; 3]);
+    }
+}
