@@ -287,6 +287,10 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
     println!("token cookie: {}", a.cookie.as_deref().unwrap_or("none"));
     println!("HTTP API answers: {:?}", a.format);
     println!("decision cache: {:?}", loaded.cache);
+    match &loaded.metrics {
+        Some(m) => println!("metrics: namespace {}, every {} s", m.namespace, m.interval_seconds),
+        None => println!("metrics: off"),
+    }
     for w in &loaded.warnings {
         println!("warning: {w}");
     }

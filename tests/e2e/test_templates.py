@@ -97,8 +97,7 @@ class CommonChecks:
         self.assertEqual(env.get("JWT_PUBLIC_KEY", ""), "", "no key by default")
         env["JWT_PUBLIC_KEY"] = (ROOT / "demo" / "demo.pub.pem").read_text().replace("\n", "\\n")
         cli = ROOT / "target" / "release" / "jwt-authorizer-cli"
-        if not cli.exists():
-            subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "jwt-authorizer-cli"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "jwt-authorizer-cli"], cwd=ROOT, check=True)
         with tempfile.NamedTemporaryFile("w", suffix=".env") as f:
             f.write("".join(f"{k}={v}\n" for k, v in env.items()))
             f.flush()
@@ -106,6 +105,33 @@ class CommonChecks:
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("ok: the function's cold start would succeed (0 warning(s))", out.stdout)
         print(f"\n{self.template} defaults:\n{out.stdout}")
+
+    def test_alarms_and_dashboard_watch_what_the_function_emits(self):
+        """Errors, throttles and deny-rate alarms and the dashboard exist by default, and name
+        only metrics the function writes (src/metrics.rs) and every reason code (src/reason.rs)."""
+        res = self.t["Resources"]
+        for name in ("ErrorsAlarm", "ThrottlesAlarm", "DenyRateAlarm", "Dashboard"):
+            self.assertIn(res[name]["Condition"], ("MonitoringOn", "MetricsMonitoringOn"), name)
+        self.assertEqual(self.t["Parameters"]["Monitoring"]["Default"], "true")
+        self.assertEqual(self.fn["Properties"]["Environment"]["Variables"]["JWT_METRICS_NAMESPACE"],
+                         {"Ref": "MetricsNamespace"})
+        self.assertEqual((res["ErrorsAlarm"]["Properties"]["MetricName"], res["ThrottlesAlarm"]["Properties"]["MetricName"]),
+                         ("Errors", "Throttles"))
+        emitted = set(re.findall(r'\("([A-Za-z]+)"\.into\(\)', (ROOT / "src" / "metrics.rs").read_text()))
+        self.assertGreaterEqual(emitted, {"Decisions", "Allowed", "Denied", "CacheHits", "CacheMisses", "DecisionTime"})
+        alarm = {m["Id"]: m for m in res["DenyRateAlarm"]["Properties"]["Metrics"]}
+        self.assertEqual({alarm["denied"]["MetricStat"]["Metric"]["MetricName"],
+                          alarm["decisions"]["MetricStat"]["Metric"]["MetricName"]}, {"Denied", "Decisions"})
+        # The dashboard body is JSON once CloudFormation substitutes ${...}.
+        body = res["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+        dash = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))
+        names = {row[1] for w in dash["widgets"] for row in w["properties"]["metrics"]
+                 if isinstance(row[0], str) and len(row) > 1 and isinstance(row[1], str) and row[1] != "."}
+        codes = set(re.findall(r'=> "([a-z0-9_]+)",', (ROOT / "src" / "reason.rs").read_text()))
+        self.assertEqual(len(codes), 28)
+        self.assertEqual({n for n in names if n.startswith("Denied.")}, {f"Denied.{c}" for c in codes})
+        ours = {n for n in names if not n.startswith("Denied.")} - {"Invocations", "Duration", "Errors", "Throttles"}
+        self.assertLessEqual(ours, emitted, "the dashboard names a metric the function never writes")
 
     def test_a_key_is_required(self):
         self.assertIn("KeyIsConfigured", self.t["Rules"])
