@@ -58,6 +58,8 @@ pub struct CacheCase {
     pub iam: bool,
     pub entries: u8,
     pub max_seconds: u8,
+    /// The byte budget, in 64-byte units (0–4 MiB): small ones make the budget bind.
+    pub budget: u16,
     pub ops: Vec<Op>,
 }
 
@@ -66,7 +68,8 @@ impl CacheCase {
     /// first disagreement, if any.
     pub fn run(&self) -> Result<(), String> {
         let plain: &Authorizer = if self.iam { &FIXTURE.iam } else { &FIXTURE.simple };
-        let cache = DecisionCache::new(usize::from(self.entries % 8), u64::from(self.max_seconds));
+        let budget = usize::from(self.budget) * 64;
+        let cache = DecisionCache::with_budget(usize::from(self.entries % 8), u64::from(self.max_seconds), budget);
         let mut cached = CachedAuthorizer::new(plain.clone(), cache);
         let (mut a, mut b) = (Scratch::default(), Scratch::default());
         let mut now = NOW as i64;
@@ -91,6 +94,10 @@ impl CacheCase {
                 }
             };
             agree.map_err(|e| format!("op {i} {op:?} at now={t}: {e}"))?;
+            let held = cached.cache().held_bytes();
+            if held > budget {
+                return Err(format!("op {i}: the cache holds {held} bytes, over its budget of {budget}"));
+            }
         }
         Ok(())
     }
