@@ -1,7 +1,8 @@
 //! The `cache` target's input: a sequence of decisions on a small pool of real tokens (and
 //! arbitrary bytes), at a clock that moves forwards and backwards, through a small
 //! `CachedAuthorizer` — compared, one by one, with the plain `Authorizer` at the same time.
-//! The decision cache must never change an answer: same verdict, same reason, same response.
+//! The decision cache must never change an answer (same verdict, same reason, same response),
+//! and never hold more bytes than its budget, which the input picks (often tight).
 
 use crate::{FAR_FUTURE, FIXTURE, FUZZ_KID, NOW, events_with, valid_claims};
 use arbitrary::Arbitrary;
