@@ -21,6 +21,10 @@ fn expiry(claims: Value<'_, '_>) -> f64 {
     claims.get("exp").and_then(|v| v.as_f64()).unwrap_or(0.0)
 }
 
+/// The `principalId` of a `Deny` when the caller is not known (no authentic `sub`): AWS
+/// requires one in every policy answer ("Output from an API Gateway Lambda authorizer").
+pub const UNKNOWN_PRINCIPAL: &str = "anonymous";
+
 /// Largest event accepted (authorizer events carry headers, never a body); larger → deny,
 /// so one huge event cannot grow the reused buffers without bound.
 pub const MAX_EVENT_LEN: usize = 1024 * 1024;
@@ -183,7 +187,7 @@ impl Authorizer {
         buf.resize(event.len() + PADDING, 0);
         let handled = events.parse(buf, event.len(), |ev| {
             let req = event::read(ev, self.cookie.as_deref())?;
-            Ok::<_, Reason>(self.answer(req, now, token, cache))
+            Ok::<_, Reason>(self.answer(req, event::from_http_api(ev), now, token, cache))
         });
         match handled {
             Ok(Ok(h)) => h,
@@ -213,7 +217,7 @@ impl Authorizer {
         }
         let (sub, ctx, exp) =
             self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub), expiry(claims)))?;
-        cache.store_answer(token, now, exp, iam, &sub, &ctx);
+        cache.store_answer(token, now, exp, iam, &ctx);
         Ok((sub, ctx))
     }
 
@@ -227,9 +231,25 @@ impl Authorizer {
         Handled { response, denial: Some(reason.into()) }
     }
 
+    /// The answer to a readable event. How a refusal is said depends on the API type:
+    ///
+    /// - REST APIs (TOKEN and REQUEST): the function error `Unauthorized` is API Gateway's
+    ///   401, and an IAM `Deny` is its 403 ("Call an API with API Gateway Lambda authorizers",
+    ///   https://docs.aws.amazon.com/apigateway/latest/developerguide/call-api-with-api-gateway-lambda-authorization.html;
+    ///   any other error is a 500). So authentication failures are `Unauthorized`, and only an
+    ///   authentic caller who fails `JWT_REQUIRE` gets a `Deny`.
+    /// - HTTP APIs answered with IAM policies (payload 1.0, or 2.0 with `JWT_RESPONSE_FORMAT=iam`):
+    ///   AWS documents two answers, an IAM policy with `Allow` or `Deny`, and "If API Gateway
+    ///   can't invoke your Lambda authorizer, or your Lambda authorizer returns a response in an
+    ///   invalid format, clients receive a `500 Internal Server Error`"; it documents no 401
+    ///   for a function error ("Working with AWS Lambda authorizers for HTTP APIs",
+    ///   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html).
+    ///   So every refusal is a `Deny` policy (403), never the `Unauthorized` error. (A request
+    ///   without the identity source gets API Gateway's own 401 and never reaches the function.)
     fn answer(
         &self,
         req: event::Request<'_>,
+        http_api: bool,
         now: u64,
         s: &mut TokenScratch,
         cache: Option<&mut DecisionCache>,
@@ -246,6 +266,15 @@ impl Authorizer {
                 Some(res) => Handled { response: Response::policy(&sub, true, res, ctx), denial: None },
                 None => Handled { response: Response::Unauthorized, denial: Some(Reason::BadEvent.into()) },
             },
+            (Err(d), true) if http_api => {
+                let response = match resource() {
+                    Some(res) => {
+                        Response::policy(d.sub.as_deref().unwrap_or(UNKNOWN_PRINCIPAL), false, res, Map::new())
+                    }
+                    None => Response::Unauthorized, // no route ARN: not an event API Gateway sends
+                };
+                Handled { response, denial: Some(d) }
+            }
             (Err(d), true) => {
                 let response = match (&d.sub, d.reason.is_forbidden().then(resource).flatten()) {
                     (Some(sub), Some(res)) => Response::policy(sub, false, res, Default::default()),

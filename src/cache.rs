@@ -11,10 +11,14 @@
 //!   start, and an entry is only made behind a verified signature and a passed policy.
 //! - **Only allows are stored.** Refusals always take the full path, so forged or junk tokens
 //!   never touch the cache: evicting entries takes validly signed tokens.
-//! - **Bounded, O(1).** A fixed array of two-way sets, allocated once: a miss looks at two
-//!   slots, an insert replaces a free or expired slot, else the less recently used of the two.
-//!   Tokens longer than [`MAX_CACHED_TOKEN_LEN`] are never stored, so memory stays under
-//!   `entries × (MAX_CACHED_TOKEN_LEN + context)` whatever is thrown at it.
+//! - **Bounded in entries and in bytes, O(1).** A fixed array of two-way sets, allocated once:
+//!   a miss looks at two slots, an insert replaces a free or expired slot, else the less
+//!   recently used of the two. The bytes held — the slot array, every stored token and every
+//!   stored answer, counted by their heap capacity — never exceed the byte budget (by default
+//!   [`BUDGET_PERCENT`] % of the function's memory): an insert that would break it first
+//!   releases the expired entries' buffers (at most once per second), and if it still does not
+//!   fit, nothing is stored. Tokens longer than [`MAX_CACHED_TOKEN_LEN`] are never stored.
+//!   Answers are kept as their JSON text, so their size is exact.
 //!
 //! A cache answers for exactly one [`Authorizer`]: [`CachedAuthorizer`] owns both, so no
 //! entry can be consulted under another key set or policy.
@@ -34,6 +38,17 @@ pub const DEFAULT_MAX_SECONDS: u64 = 300;
 pub const MAX_MAX_SECONDS: u64 = 86_400;
 /// Longer tokens are verified every time and never stored.
 pub const MAX_CACHED_TOKEN_LEN: usize = 4096;
+/// The share of the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`) the cache may hold.
+pub const BUDGET_PERCENT: usize = 5;
+/// The function memory assumed when `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` is unset (outside
+/// Lambda): Lambda's smallest and default setting, 128 MB.
+pub const DEFAULT_MEMORY_MB: usize = 128;
+
+/// The byte budget for a function with `memory_mb` MB of memory: [`BUDGET_PERCENT`] % of it
+/// (Lambda's MB are MiB: `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` × 1,048,576 bytes).
+pub const fn budget_for(memory_mb: usize) -> usize {
+    memory_mb.saturating_mul(1024 * 1024) / 100 * BUDGET_PERCENT
+}
 
 /// A bounded, `exp`-aware cache of allow decisions, keyed on the full token bytes.
 pub struct DecisionCache {
@@ -42,6 +57,12 @@ pub struct DecisionCache {
     mask: usize,
     hasher: RandomState,
     max_seconds: u64,
+    /// Most bytes held at once: the slot array plus every token and answer buffer.
+    budget: usize,
+    /// Bytes held now (kept in step with the slots' buffers).
+    held: usize,
+    /// When expired entries were last released to make room.
+    swept_at: Option<u64>,
 }
 
 #[derive(Default)]
@@ -56,23 +77,40 @@ struct Slot {
     answer: Option<Answer>,
 }
 
-/// What an allow answers with: the subject and the response context, for one flavour
-/// (IAM contexts are flattened, simple ones are not).
-#[derive(Clone)]
+/// What an allow answers with, for one flavour (IAM contexts are flattened, simple ones are
+/// not): the response context (`sub` included) as JSON text.
 struct Answer {
     iam: bool,
-    sub: String,
-    context: Map<String, Value>,
+    context: String,
 }
 
 impl Slot {
     fn serves(&self, hash: u64, token: &[u8], now: u64) -> bool {
         self.hash == hash && self.stored_at <= now && now < self.expires && self.token == token
     }
+
+    fn holds(&self, hash: u64, token: &[u8]) -> bool {
+        self.hash == hash && self.token == token
+    }
+
+    fn free_at(&self, now: u64) -> bool {
+        !(self.stored_at <= now && now < self.expires)
+    }
+
+    fn answer_bytes(&self) -> usize {
+        self.answer.as_ref().map_or(0, |a| a.context.capacity())
+    }
+
+    /// Heap bytes this slot's buffers hold.
+    fn heap_bytes(&self) -> usize {
+        self.token.capacity() + self.answer_bytes()
+    }
 }
 
+const SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+
 impl Default for DecisionCache {
-    /// The default size and lifetime.
+    /// The default size, lifetime and budget.
     fn default() -> Self {
         DecisionCache::new(DEFAULT_ENTRIES, DEFAULT_MAX_SECONDS)
     }
@@ -83,22 +121,35 @@ impl std::fmt::Debug for DecisionCache {
         f.debug_struct("DecisionCache")
             .field("entries", &self.capacity())
             .field("max_seconds", &self.max_seconds)
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
 
 impl DecisionCache {
-    /// A cache of about `entries` entries (rounded up to an even power of two, at most
-    /// [`MAX_ENTRIES`]) whose entries live at most `max_seconds`. `entries == 0` or
-    /// `max_seconds == 0` disables it.
+    /// [`with_budget`](Self::with_budget) with the default budget (5 % of 128 MB).
     pub fn new(entries: usize, max_seconds: u64) -> DecisionCache {
-        let sets =
+        DecisionCache::with_budget(entries, max_seconds, budget_for(DEFAULT_MEMORY_MB))
+    }
+
+    /// A cache of about `entries` entries (rounded up to an even power of two, at most
+    /// [`MAX_ENTRIES`], and fewer when the slot array would take more than half of `budget`)
+    /// whose entries live at most `max_seconds`, holding at most `budget` bytes.
+    /// `entries == 0`, `max_seconds == 0` or a budget too small for two slots disables it.
+    pub fn with_budget(entries: usize, max_seconds: u64, budget: usize) -> DecisionCache {
+        let mut sets =
             if entries == 0 || max_seconds == 0 { 0 } else { entries.min(MAX_ENTRIES).div_ceil(2).next_power_of_two() };
+        while sets > 0 && sets * 2 * SLOT_BYTES > budget / 2 {
+            sets /= 2;
+        }
         DecisionCache {
             slots: (0..sets * 2).map(|_| Slot::default()).collect(),
             mask: sets.saturating_sub(1),
             hasher: RandomState::new(),
             max_seconds,
+            budget,
+            held: sets * 2 * SLOT_BYTES,
+            swept_at: None,
         }
     }
 
@@ -112,22 +163,33 @@ impl DecisionCache {
         self.slots.len()
     }
 
-    /// Entries currently valid at `now`.
-    pub fn len_at(&self, now: u64) -> usize {
-        self.slots.iter().filter(|s| s.stored_at <= now && now < s.expires).count()
+    /// The most bytes it may hold.
+    pub fn budget(&self) -> usize {
+        self.budget
     }
 
-    /// Bytes of token storage currently held (bounded by `capacity × MAX_CACHED_TOKEN_LEN`).
+    /// Entries currently valid at `now`.
+    pub fn len_at(&self, now: u64) -> usize {
+        self.slots.iter().filter(|s| !s.free_at(now)).count()
+    }
+
+    /// Bytes of token storage currently held.
     pub fn token_bytes(&self) -> usize {
         self.slots.iter().map(|s| s.token.capacity()).sum()
     }
 
-    /// Drops every entry.
+    /// Bytes held now, counted from the buffers themselves: the slot array, and every token
+    /// and answer buffer's capacity. Never more than [`budget`](Self::budget).
+    pub fn held_bytes(&self) -> usize {
+        self.slots.len() * SLOT_BYTES + self.slots.iter().map(Slot::heap_bytes).sum::<usize>()
+    }
+
+    /// Drops every entry and releases its buffers.
     pub fn clear(&mut self) {
         for s in self.slots.iter_mut() {
-            s.expires = 0;
-            s.answer = None;
+            *s = Slot::default();
         }
+        self.held = self.slots.len() * SLOT_BYTES;
     }
 
     fn enabled(&self, token: &[u8]) -> bool {
@@ -156,68 +218,99 @@ impl DecisionCache {
     pub(crate) fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
         let (i, _) = self.find(token, now)?;
         let a = self.slots[i].answer.as_ref().filter(|a| a.iam == iam)?;
-        Some((a.sub.clone(), a.context.clone()))
+        // Our own serialization; if it ever did not read back, the full check runs instead.
+        let context: Map<String, Value> = serde_json::from_str(&a.context).ok()?;
+        let sub = context.get("sub")?.as_str()?.to_owned();
+        Some((sub, context))
     }
 
-    /// Records that `token`, carrying `exp`, was allowed at `now`; returns the slot used,
-    /// or `None` when nothing was stored (disabled, token too long, or no lifetime left).
-    fn insert(&mut self, token: &[u8], now: u64, exp: f64) -> Option<usize> {
+    /// Releases the buffers of every entry not valid at `now`; returns the bytes freed.
+    fn release_expired(&mut self, now: u64) -> usize {
+        let mut freed = 0;
+        for s in self.slots.iter_mut().filter(|s| s.free_at(now) && s.heap_bytes() > 0) {
+            freed += s.heap_bytes();
+            *s = Slot::default();
+        }
+        self.held -= freed;
+        freed
+    }
+
+    /// Records that `token`, carrying `exp`, was allowed at `now`, with `answer` if given (an
+    /// entry for the same token keeps its answer otherwise). Returns whether it was stored:
+    /// not when disabled, the token is too long, no lifetime is left, or it does not fit in
+    /// the byte budget.
+    fn insert(&mut self, token: &[u8], now: u64, exp: f64, answer: Option<Answer>) -> bool {
         if !self.enabled(token) {
-            return None;
+            return false;
         }
         // `as` saturates: +inf → u64::MAX, negative or NaN → 0 (nothing stored).
         let expires = (exp.floor() as u64).min(now.saturating_add(self.max_seconds));
         if expires <= now {
-            return None;
+            return false;
         }
         let hash = self.hasher.hash_one(token);
         let set = (hash as usize & self.mask) * 2;
         let (a, b) = (&self.slots[set], &self.slots[set + 1]);
-        let same = |s: &Slot| s.hash == hash && s.token == token;
-        let free = |s: &Slot| !(s.stored_at <= now && now < s.expires);
-        let i = if same(a) {
+        let i = if a.holds(hash, token) {
             set
-        } else if same(b) {
+        } else if b.holds(hash, token) {
             set + 1
-        } else if free(a) {
+        } else if a.free_at(now) {
             set
-        } else if free(b) || a.recent {
+        } else if b.free_at(now) || a.recent {
             set + 1
         } else {
             set
         };
+        let slot = &self.slots[i];
+        let same = slot.holds(hash, token);
+        let token_bytes = if same { slot.token.capacity() } else { token.len() };
+        let answer_bytes = match &answer {
+            Some(a) => a.context.capacity(),
+            None if same => slot.answer_bytes(),
+            None => 0,
+        };
+        let held = (self.held - slot.heap_bytes()).saturating_add(token_bytes).saturating_add(answer_bytes);
+        if held > self.budget {
+            // Make room from expired entries, at most once per second (a sweep is O(entries)).
+            if self.swept_at != Some(now) {
+                self.swept_at = Some(now);
+                if self.release_expired(now) > 0 {
+                    return self.insert(token, now, exp, answer);
+                }
+            }
+            return false;
+        }
         let slot = &mut self.slots[i];
-        if !same(slot) {
-            slot.answer = None;
-            slot.token.clear();
-            slot.token.reserve_exact(token.len()); // capacity ≤ the longest token stored here
-            slot.token.extend_from_slice(token);
+        if !same {
+            slot.token = token.to_vec(); // exactly its length: the capacity is what is counted
             slot.hash = hash;
+            slot.answer = None;
+        }
+        if answer.is_some() {
+            slot.answer = answer;
         }
         slot.stored_at = now;
         slot.expires = expires;
         slot.recent = true;
         self.slots[i ^ 1].recent = false;
-        Some(i)
+        self.held = held;
+        true
     }
 
     /// Records an allow without a response (the `decide` path).
     pub(crate) fn store_allow(&mut self, token: &[u8], now: u64, exp: f64) {
-        self.insert(token, now, exp);
+        self.insert(token, now, exp, None);
     }
 
-    /// Records an allow with its response answer.
-    pub(crate) fn store_answer(
-        &mut self,
-        token: &[u8],
-        now: u64,
-        exp: f64,
-        iam: bool,
-        sub: &str,
-        context: &Map<String, Value>,
-    ) {
-        if let Some(i) = self.insert(token, now, exp) {
-            self.slots[i].answer = Some(Answer { iam, sub: sub.to_owned(), context: context.clone() });
+    /// Records an allow with its response context (`sub` included).
+    pub(crate) fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, context: &Map<String, Value>) {
+        if !self.enabled(token) {
+            return;
+        }
+        if let Ok(mut text) = serde_json::to_string(context) {
+            text.shrink_to_fit(); // the capacity is what is counted
+            self.insert(token, now, exp, Some(Answer { iam, context: text }));
         }
     }
 }
@@ -332,11 +425,87 @@ mod tests {
     fn answers_are_per_flavour() {
         let mut c = DecisionCache::new(8, 300);
         let ctx = Map::from_iter([("sub".to_owned(), Value::from("u"))]);
-        c.store_answer(b"t", NOW, (NOW + 60) as f64, false, "u", &ctx);
+        c.store_answer(b"t", NOW, (NOW + 60) as f64, false, &ctx);
         assert_eq!(c.answer(b"t", NOW, false), Some(("u".to_owned(), ctx.clone())));
         assert_eq!(c.answer(b"t", NOW, true), None);
         c.store_allow(b"t", NOW + 1, (NOW + 60) as f64); // same token: the answer is kept
         assert!(c.answer(b"t", NOW + 1, false).is_some());
+    }
+
+    /// A context of about `n` bytes of JSON text.
+    fn big_context(n: usize) -> Map<String, Value> {
+        Map::from_iter([("sub".to_owned(), Value::from("u")), ("blob".to_owned(), Value::from("x".repeat(n)))])
+    }
+
+    /// Many distinct large tokens and contexts through a small budget: the bytes held —
+    /// counted from the buffers, not from the cache's own tally — never exceed it, the cache
+    /// does fill up to near it, and its tally agrees with the buffers.
+    #[test]
+    fn held_bytes_never_exceed_the_budget() {
+        let budget = 256 * 1024;
+        let mut c = DecisionCache::with_budget(4096, 300, budget);
+        assert!(c.capacity() > 0 && c.held_bytes() <= budget / 2, "the slot array takes at most half");
+        let mut token = vec![b'a'; MAX_CACHED_TOKEN_LEN];
+        let mut peak = 0;
+        for i in 0..5_000u32 {
+            token[..4].copy_from_slice(&i.to_le_bytes());
+            let t = NOW + u64::from(i / 1000); // entries outlive the run: no expiry frees room
+            if i % 2 == 0 {
+                c.store_allow(&token, t, (NOW + 3600) as f64);
+            } else {
+                c.store_answer(&token, t, (NOW + 3600) as f64, i % 4 == 1, &big_context(2048));
+            }
+            let held = c.held_bytes();
+            assert!(held <= budget, "insert {i}: {held} bytes held, budget {budget}");
+            assert_eq!(held, c.held, "insert {i}: the tally drifted from the buffers");
+            peak = peak.max(held);
+        }
+        assert!(peak > budget * 3 / 4, "the budget is what binds here: peak {peak} of {budget}");
+        assert!(c.len_at(NOW + 4) > 10, "it still caches");
+    }
+
+    /// Expired entries give their bytes back when room is needed, so a full cache keeps
+    /// caching new tokens after the old ones expire.
+    #[test]
+    fn expired_entries_make_room() {
+        let budget = 64 * 1024;
+        let mut c = DecisionCache::with_budget(4096, 300, budget);
+        let mut token = vec![b'b'; MAX_CACHED_TOKEN_LEN];
+        for i in 0..200u32 {
+            token[..4].copy_from_slice(&i.to_le_bytes());
+            c.store_allow(&token, NOW, (NOW + 10) as f64);
+        }
+        assert!(c.held_bytes() + MAX_CACHED_TOKEN_LEN > budget, "full: {}", c.held_bytes());
+        token[..4].copy_from_slice(&9_999u32.to_le_bytes());
+        c.store_allow(&token, NOW + 10, (NOW + 100) as f64);
+        assert!(c.allows(&token, NOW + 10), "a new token is cached once the old ones expired");
+        assert!(c.held_bytes() <= budget);
+    }
+
+    #[test]
+    fn the_budget_is_a_share_of_the_function_memory() {
+        assert_eq!(budget_for(128), 6_710_885); // 5 % of 128 MiB (134,217,728 bytes)
+        assert_eq!(budget_for(1024), 53_687_090);
+        let with = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            crate::config::decision_cache(&move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+        };
+        assert_eq!(with(&[]).unwrap().budget(), budget_for(DEFAULT_MEMORY_MB), "outside Lambda: 128 MB");
+        assert_eq!(with(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")]).unwrap().budget(), budget_for(2048));
+        for bad in ["0", "-128", "128MB", "1.5"] {
+            let e = with(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", bad)]).unwrap_err();
+            assert_eq!(e.var, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "{bad}");
+        }
+        // The most entries in the smallest function: the slot array is cut to half the budget,
+        // and 20,000 tokens of 4 KB (80 MB) leave at most the budget held.
+        let mut c = with(&[("JWT_DECISION_CACHE", "65536"), ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")]).unwrap();
+        assert!(c.capacity() < 65_536 && c.held_bytes() <= c.budget() / 2, "{c:?}");
+        let mut token = vec![b'c'; MAX_CACHED_TOKEN_LEN];
+        for i in 0..20_000u32 {
+            token[..4].copy_from_slice(&i.to_le_bytes());
+            c.store_allow(&token, NOW, (NOW + 60) as f64);
+        }
+        assert!(c.held_bytes() <= c.budget(), "{} > {}", c.held_bytes(), c.budget());
     }
 
     #[test]

@@ -214,6 +214,9 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         if c.key == "sub" || context[..i].iter().any(|o| o.key == c.key) {
             return Err(err("JWT_CONTEXT_CLAIMS", "a context key is repeated (sub is always forwarded)"));
         }
+        if let Some((_, problem)) = crate::response::RESERVED_CONTEXT_KEYS.iter().find(|(k, _)| *k == c.key) {
+            return Err(err("JWT_CONTEXT_CLAIMS", problem));
+        }
     }
     let cookie = match get("JWT_TOKEN_COOKIE") {
         None => None,
@@ -304,23 +307,46 @@ fn is_cookie_name(name: &str) -> bool {
 }
 
 /// The decision cache, from `JWT_DECISION_CACHE` (entries; default
-/// [`DEFAULT_ENTRIES`](crate::cache::DEFAULT_ENTRIES), `0` disables it) and
-/// `JWT_DECISION_CACHE_MAX_SECONDS` (longest entry life; default 300; `exp` ends it sooner).
+/// [`DEFAULT_ENTRIES`](crate::cache::DEFAULT_ENTRIES), `0` disables it),
+/// `JWT_DECISION_CACHE_MAX_SECONDS` (longest entry life; default 300; `exp` ends it sooner)
+/// and `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (MB, set by Lambda; default 128): the cache holds at
+/// most [`BUDGET_PERCENT`](crate::cache::BUDGET_PERCENT) % of the function's memory, tokens,
+/// contexts and slots together, whatever the number of entries.
 pub fn decision_cache(env: &impl Fn(&str) -> Option<String>) -> Result<crate::cache::DecisionCache, ConfigError> {
-    use crate::cache::{DEFAULT_ENTRIES, DEFAULT_MAX_SECONDS, DecisionCache, MAX_ENTRIES, MAX_MAX_SECONDS};
-    let number = |var: &'static str, max: u64, problem: &'static str| -> Result<Option<u64>, ConfigError> {
+    use crate::cache::{
+        DEFAULT_ENTRIES, DEFAULT_MAX_SECONDS, DEFAULT_MEMORY_MB, DecisionCache, MAX_ENTRIES, MAX_MAX_SECONDS,
+        budget_for,
+    };
+    let number = |var: &'static str, min: u64, max: u64, problem: &'static str| -> Result<Option<u64>, ConfigError> {
         match env(var).filter(|v| !v.trim().is_empty()) {
             None => Ok(None),
-            Some(v) => {
-                v.trim().parse::<u64>().ok().filter(|n| *n <= max).map(Some).ok_or(ConfigError::new(var, problem))
-            }
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .map(Some)
+                .ok_or(ConfigError::new(var, problem)),
         }
     };
     let entries =
-        number("JWT_DECISION_CACHE", MAX_ENTRIES as u64, "must be a number of entries from 0 (off) to 65536")?
+        number("JWT_DECISION_CACHE", 0, MAX_ENTRIES as u64, "must be a number of entries from 0 (off) to 65536")?
             .map_or(DEFAULT_ENTRIES, |n| n as usize);
-    let max =
-        number("JWT_DECISION_CACHE_MAX_SECONDS", MAX_MAX_SECONDS, "must be a whole number of seconds from 0 to 86400")?
-            .unwrap_or(DEFAULT_MAX_SECONDS);
-    Ok(DecisionCache::new(entries, max))
+    let max = number(
+        "JWT_DECISION_CACHE_MAX_SECONDS",
+        0,
+        MAX_MAX_SECONDS,
+        "must be a whole number of seconds from 0 to 86400",
+    )?
+    .unwrap_or(DEFAULT_MAX_SECONDS);
+    // Lambda sets it to the configured memory, a whole number of MB
+    // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+    let memory = number(
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        1,
+        1 << 20,
+        "must be the function's memory in MB, a whole number (Lambda sets it)",
+    )?
+    .map_or(DEFAULT_MEMORY_MB, |n| n as usize);
+    Ok(DecisionCache::with_budget(entries, max, budget_for(memory)))
 }

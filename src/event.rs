@@ -134,6 +134,15 @@ pub fn stage_wildcard(arn: &str) -> Option<String> {
     Some(format!("arn:{partition}:execute-api:{region}:{account}:{api}/{stage}/*"))
 }
 
+/// Whether the event comes from an HTTP API: its payloads (2.0 and 1.0) carry `version`
+/// ("Working with AWS Lambda authorizers for HTTP APIs",
+/// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html);
+/// REST TOKEN and REQUEST events never do ("Input to an API Gateway Lambda authorizer",
+/// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html).
+pub fn from_http_api(event: Value<'_, '_>) -> bool {
+    event.get("version").is_some_and(|v| v.as_str().is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

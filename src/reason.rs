@@ -154,11 +154,72 @@ impl std::fmt::Display for Reason {
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_rule_failures_are_forbidden() {
-        assert!(Reason::RuleFailed.is_forbidden());
-        assert!(!Reason::Expired.is_forbidden());
-        assert!(!Reason::BadSignature.is_forbidden());
+    /// Every reason, written out independently of `code()`: its code and the HTTP status
+    /// class API Gateway gives it (403 only for an authentic caller who fails a rule).
+    const TABLE: [(Reason, &str, u16); 28] = [
+        (Reason::MissingToken, "missing_token", 401),
+        (Reason::BadScheme, "bad_scheme", 401),
+        (Reason::BadEvent, "bad_event", 401),
+        (Reason::TokenTooLarge, "token_too_large", 401),
+        (Reason::Malformed, "malformed_token", 401),
+        (Reason::BadBase64, "bad_base64", 401),
+        (Reason::BadJson, "bad_json", 401),
+        (Reason::DuplicateMember, "duplicate_member", 401),
+        (Reason::AlgNotAllowed, "alg_not_allowed", 401),
+        (Reason::CritHeader, "crit_header", 401),
+        (Reason::BadType, "bad_typ", 401),
+        (Reason::MalformedKid, "malformed_kid", 401),
+        (Reason::UnknownKid, "unknown_kid", 401),
+        (Reason::BadSignature, "bad_signature", 401),
+        (Reason::MissingExp, "missing_exp", 401),
+        (Reason::MalformedTime, "malformed_time_claim", 401),
+        (Reason::Expired, "expired", 401),
+        (Reason::NotYetValid, "not_yet_valid", 401),
+        (Reason::IssuedInFuture, "issued_in_future", 401),
+        (Reason::MissingSub, "missing_sub", 401),
+        (Reason::MalformedSub, "malformed_sub", 401),
+        (Reason::MissingIssuer, "missing_iss", 401),
+        (Reason::WrongIssuer, "wrong_iss", 401),
+        (Reason::MissingAudience, "missing_aud", 401),
+        (Reason::WrongAudience, "wrong_aud", 401),
+        (Reason::MissingAzp, "missing_azp", 401),
+        (Reason::WrongAzp, "wrong_azp", 401),
+        (Reason::RuleFailed, "rule_failed", 403),
+    ];
+
+    /// The row of `r` in [`TABLE`]. No wildcard arm: a new variant does not compile until it
+    /// is added here, and so to the table.
+    fn row(r: Reason) -> usize {
+        match r {
+            Reason::MissingToken => 0,
+            Reason::BadScheme => 1,
+            Reason::BadEvent => 2,
+            Reason::TokenTooLarge => 3,
+            Reason::Malformed => 4,
+            Reason::BadBase64 => 5,
+            Reason::BadJson => 6,
+            Reason::DuplicateMember => 7,
+            Reason::AlgNotAllowed => 8,
+            Reason::CritHeader => 9,
+            Reason::BadType => 10,
+            Reason::MalformedKid => 11,
+            Reason::UnknownKid => 12,
+            Reason::BadSignature => 13,
+            Reason::MissingExp => 14,
+            Reason::MalformedTime => 15,
+            Reason::Expired => 16,
+            Reason::NotYetValid => 17,
+            Reason::IssuedInFuture => 18,
+            Reason::MissingSub => 19,
+            Reason::MalformedSub => 20,
+            Reason::MissingIssuer => 21,
+            Reason::WrongIssuer => 22,
+            Reason::MissingAudience => 23,
+            Reason::WrongAudience => 24,
+            Reason::MissingAzp => 25,
+            Reason::WrongAzp => 26,
+            Reason::RuleFailed => 27,
+        }
     }
 
     #[test]
@@ -168,10 +229,44 @@ mod tests {
         }
     }
 
-    #[test]
-    fn codes_are_snake_case_ascii() {
-        for r in [Reason::MissingToken, Reason::Malformed, Reason::MalformedTime, Reason::RuleFailed] {
-            assert!(r.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    fn every_code_and_its_status_class() {
+        for (i, (r, code, status)) in TABLE.iter().enumerate() {
+            assert_eq!(row(*r), i, "{r:?} is listed once, in its row");
+            assert_eq!(r.code(), *code, "{r:?}");
+            assert_eq!(r.to_string(), *code, "{r:?} displays as its code");
+            assert_eq!(r.is_forbidden(), *status == 403, "{r:?} is a {status}");
         }
+    }
+
+    #[test]
+    fn codes_are_distinct_lowercase_ascii() {
+        let mut codes: Vec<&str> = TABLE.iter().map(|(r, _, _)| r.code()).collect();
+        for c in &codes {
+            assert!(
+                !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{c}"
+            );
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), TABLE.len(), "two reasons share a code");
+    }
+
+    /// The README's "Reason codes" section lists exactly these codes, and names the one 403.
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let section = readme.split("### Reason codes").nth(1).expect("README has a Reason codes section");
+        let section = section.split("\n#").next().unwrap_or(section);
+        let mut listed: Vec<&str> = section.split('`').skip(1).step_by(2).collect();
+        let forbidden: Vec<&str> =
+            TABLE.iter().filter(|(_, _, status)| *status == 403).map(|(_, code, _)| *code).collect();
+        assert_eq!(forbidden, ["rule_failed"]);
+        assert!(section.contains("Only `rule_failed` is a 403; every other code is a 401."), "{section}");
+        listed.sort_unstable();
+        listed.dedup();
+        let mut want: Vec<&str> = TABLE.iter().map(|(_, code, _)| *code).collect();
+        want.sort_unstable();
+        assert_eq!(listed, want, "README reason codes vs the table");
     }
 }

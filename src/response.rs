@@ -49,7 +49,9 @@ impl ContextClaim {
 pub enum Response {
     Simple(ApiGatewayV2CustomAuthorizerSimpleResponse),
     Policy(ApiGatewayCustomAuthorizerResponse),
-    /// The invocation fails with the error message `Unauthorized`: API Gateway's 401.
+    /// The invocation fails with the error message `Unauthorized`: a 401 on REST APIs. An
+    /// HTTP API documents no such mapping (it answers 500 to a function error), so HTTP API
+    /// events are refused with a `Deny` policy instead (see `Authorizer::answer`).
     Unauthorized,
 }
 
@@ -106,8 +108,70 @@ impl Response {
     }
 }
 
+/// Context keys API Gateway reserves: it fills these `$context.authorizer.*` variables itself,
+/// so a claim forwarded under one of these names would be shadowed or misread. Each comes with
+/// the (static) configuration error that names it.
+///
+/// - HTTP APIs: `claims` (JWT authorizers' claims; "Calling `$context.authorizer.claims`
+///   returns null"), `error`, `principalId`
+///   (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html).
+/// - REST APIs: `claims`, `principalId`, and the authorizer's own `error`,
+///   `integrationLatency`, `integrationStatus`, `latency`, `requestId`, `status`
+///   (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html).
+pub const RESERVED_CONTEXT_KEYS: [(&str, &str); 8] = [
+    ("claims", "the context key claims is reserved by API Gateway ($context.authorizer.claims)"),
+    ("principalId", "the context key principalId is reserved by API Gateway ($context.authorizer.principalId)"),
+    ("error", "the context key error is reserved by API Gateway ($context.authorizer.error)"),
+    (
+        "integrationLatency",
+        "the context key integrationLatency is reserved by API Gateway ($context.authorizer.integrationLatency)",
+    ),
+    (
+        "integrationStatus",
+        "the context key integrationStatus is reserved by API Gateway ($context.authorizer.integrationStatus)",
+    ),
+    ("latency", "the context key latency is reserved by API Gateway ($context.authorizer.latency)"),
+    ("requestId", "the context key requestId is reserved by API Gateway ($context.authorizer.requestId)"),
+    ("status", "the context key status is reserved by API Gateway ($context.authorizer.status)"),
+];
+
+/// The largest answer the function gives: 8 KB, the "AWS Lambda authorizer result size" quota,
+/// the only size AWS documents for an authorizer's answer (in its WebSocket API table; the REST
+/// and HTTP API tables name none), so the safe bound for all of them
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+pub const MAX_RESPONSE_BYTES: usize = 8192;
+/// What an answer holds besides the context and `principalId`: at most 1 KB, since the policy
+/// document is ~170 bytes around one resource ARN, which AWS limits to 512 characters
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html).
+pub const RESPONSE_ENVELOPE_BYTES: usize = 1024;
+
+/// Counts the bytes a serializer writes (no allocation).
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The length of `v` serialized as JSON.
+pub fn json_len(v: &(impl serde::Serialize + ?Sized)) -> usize {
+    let mut c = Counter(0);
+    // Serializing strings, numbers and maps of them cannot fail; if it did, count it as too big.
+    serde_json::to_writer(&mut c, v).map_or(usize::MAX, |()| c.0)
+}
+
 /// The context forwarded on allow: `sub`, then each configured claim that is present.
 /// `flatten` (IAM) turns arrays and objects into JSON text and drops nulls.
+///
+/// Bounded: the whole answer (context, `principalId` = `sub`, and the rest) stays within
+/// [`MAX_RESPONSE_BYTES`]. A claim that would break that bound is dropped, and a WARN line
+/// names its key (never its value); later, smaller claims may still fit. `sub` is always
+/// forwarded.
 pub fn context(
     claims: Value<'_, '_>,
     sub: &str,
@@ -116,6 +180,9 @@ pub fn context(
 ) -> Map<String, serde_json::Value> {
     let mut map = Map::new();
     map.insert("sub".to_owned(), sub.into());
+    // `{"sub":…}` now, and `principalId` beside it in a policy.
+    let budget = (MAX_RESPONSE_BYTES - RESPONSE_ENVELOPE_BYTES).saturating_sub(json_len(sub));
+    let mut size = json_len(&map);
     for c in wanted {
         let Some(v) = claims.pointer(c.path.iter().map(String::as_str)) else { continue };
         let value = if flatten && (v.is_object() || v.is_array()) {
@@ -126,12 +193,28 @@ pub fn context(
         match value {
             Ok(serde_json::Value::Null) if flatten => {}
             Ok(value) => {
+                // `,"key":value`
+                let grown = size.saturating_add(json_len(&c.key)).saturating_add(json_len(&value)).saturating_add(2);
+                if grown > budget {
+                    crate::log::warn(&dropped_warning(&c.key));
+                    continue;
+                }
+                size = grown;
                 map.insert(c.key.clone(), value);
             }
             Err(_) => {} // unrepresentable (non-finite); JSON input cannot produce one
         }
     }
     map
+}
+
+/// The WARN line for a context claim left out: it names the key (configuration, never token
+/// data) and the limit, never the claim's value.
+pub fn dropped_warning(key: &str) -> String {
+    format!(
+        "JWT_CONTEXT_CLAIMS: claim {key:?} not forwarded: the authorizer response would exceed \
+         {MAX_RESPONSE_BYTES} bytes"
+    )
 }
 
 #[cfg(test)]

@@ -19,12 +19,55 @@ fn ttl_warnings(extra: &[(&str, &str)]) -> Vec<String> {
     loaded(extra).warnings.into_iter().filter(|w| w.contains("JWT_CACHE_TTL_SECONDS")).collect()
 }
 
+/// Loads key A plus `extra`: the warnings, or the refused variable and its message.
+fn outcome(extra: &[(&str, &str)]) -> Result<Vec<String>, (String, String)> {
+    let pem = public_pem("rsa2048-a");
+    let mut pairs: Vec<(&str, &str)> = vec![("JWT_PUBLIC_KEY", &pem)];
+    pairs.extend_from_slice(extra);
+    config::load(env_of(&pairs)).map(|l| l.warnings).map_err(|e| (e.var.clone().into_owned(), e.to_string()))
+}
+
 #[test]
-fn both_variables_are_documented_in_the_list() {
+fn both_variables_are_read_and_listed() {
     assert!(VARIABLES.contains(&"JWT_CACHE_TTL_SECONDS"));
     assert!(VARIABLES.contains(&"JWT_TOKEN_LIFETIME_SECONDS"));
+    // Read, not just listed: a value out of range is refused, naming the variable.
+    for var in ["JWT_CACHE_TTL_SECONDS", "JWT_TOKEN_LIFETIME_SECONDS"] {
+        assert_eq!(outcome(&[(var, "999999")]).unwrap_err().0, var);
+    }
+}
+
+/// API Gateway's TTL range is 0..=3600 s; the lifetime 1..=86400 s. Each end is accepted, one
+/// past it refused with a message that names the variable and the range.
+#[test]
+fn the_ranges_end_where_documented() {
+    for (var, ok, bad, range) in [
+        ("JWT_CACHE_TTL_SECONDS", ["0", "3600"], ["3601", "4294967296"], "from 0 to 3600"),
+        ("JWT_TOKEN_LIFETIME_SECONDS", ["1", "86400"], ["0", "86401"], "from 1 to 86400"),
+    ] {
+        for v in ok {
+            assert!(outcome(&[(var, v)]).is_ok(), "{var}={v} refused: {:?}", outcome(&[(var, v)]));
+        }
+        for v in bad {
+            let (refused, message) = outcome(&[(var, v)]).unwrap_err();
+            assert_eq!(refused, var, "{var}={v}");
+            assert!(message.contains(var) && message.contains(range), "{var}={v}: {message}");
+        }
+    }
+}
+
+/// Without `JWT_TOKEN_LIFETIME_SECONDS` the lifetime is 60 s: a TTL of 60 is quiet, 61 warns
+/// with both numbers, and the worst case past `exp` (TTL + leeway).
+#[test]
+fn the_default_lifetime_is_60_seconds() {
     assert_eq!(DEFAULT_TOKEN_LIFETIME, 60);
-    assert_eq!(MAX_CACHE_TTL, 3600);
+    assert!(outcome(&[("JWT_CACHE_TTL_SECONDS", "60")]).unwrap().is_empty());
+    let w = outcome(&[("JWT_CACHE_TTL_SECONDS", "61")]).unwrap();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].starts_with("JWT_CACHE_TTL_SECONDS (61 s) exceeds JWT_TOKEN_LIFETIME_SECONDS (60 s)"), "{}", w[0]);
+    // With the largest TTL and leeway: 3600 + 300.
+    let w = outcome(&[("JWT_CACHE_TTL_SECONDS", &MAX_CACHE_TTL.to_string()), ("JWT_LEEWAY_SECONDS", "300")]).unwrap();
+    assert!(w.len() == 1 && w[0].contains("(3600 s)") && w[0].contains("up to 3900 s after it expires"), "{w:?}");
 }
 
 #[test]

@@ -204,9 +204,11 @@ fn rest_request_reads_headers_case_insensitively_then_identity_source() {
     e["version"] = json!("1.0");
     e["identitySource"] = json!(format!("Bearer {token}"));
     assert_eq!(handle(&auth, &e.to_string()).policy().1, "Allow");
-    // The header takes precedence over identitySource.
+    // The header takes precedence over identitySource. (A payload 1.0 event comes from an
+    // HTTP API, where a refusal is a Deny policy: see tests/responses.rs.)
     e["headers"]["authorization"] = json!("Bearer junk");
-    assert_eq!(handle(&auth, &e.to_string()).unauthorized(), Reason::Malformed);
+    let out = handle(&auth, &e.to_string());
+    assert_eq!((out.policy().1.as_str(), out.reason), ("Deny", Some(Reason::Malformed)));
     // Missing token → Unauthorized; a rule failure → Deny.
     assert_eq!(handle(&auth, &request_event(json!({}))).unauthorized(), Reason::MissingToken);
     assert_eq!(handle(&auth, &request_event(json!(null))).unauthorized(), Reason::MissingToken);
@@ -226,9 +228,10 @@ fn v2_events_answer_iam_policies_when_configured() {
     let viewer = token_a(&claims_with(json!({ "metadata": { "role": "viewer" } })));
     let out = handle(&auth, &v2_event(&format!("Bearer {viewer}"), true));
     assert_eq!(out.policy().1, "Deny");
+    // On an HTTP API every refusal is a Deny policy (tests/responses.rs has the details).
     let expired = token_a(&claims_with(json!({ "exp": NOW - 60, "metadata": { "role": "admin" } })));
-    assert_eq!(handle(&auth, &v2_event(&format!("Bearer {expired}"), true)).unauthorized(), Reason::Expired);
-    assert_eq!(handle(&auth, &v2_event_with(json!({}))).unauthorized(), Reason::MissingToken);
+    let out = handle(&auth, &v2_event(&format!("Bearer {expired}"), true));
+    assert_eq!((out.policy().1.as_str(), out.reason), ("Deny", Some(Reason::Expired)));
     // `simple` is the default and can be named.
     let simple = with_key_a(&[("JWT_RESPONSE_FORMAT", "simple")]);
     handle(&simple, &v2_event(&format!("Bearer {admin}"), true)).simple_allow();

@@ -1,7 +1,8 @@
 //! The `cache` target's input: a sequence of decisions on a small pool of real tokens (and
 //! arbitrary bytes), at a clock that moves forwards and backwards, through a small
 //! `CachedAuthorizer` — compared, one by one, with the plain `Authorizer` at the same time.
-//! The decision cache must never change an answer: same verdict, same reason, same response.
+//! The decision cache must never change an answer (same verdict, same reason, same response),
+//! and never hold more bytes than its budget, which the input picks (often tight).
 
 use crate::{FAR_FUTURE, FIXTURE, FUZZ_KID, NOW, events_with, valid_claims};
 use arbitrary::Arbitrary;
@@ -58,6 +59,8 @@ pub struct CacheCase {
     pub iam: bool,
     pub entries: u8,
     pub max_seconds: u8,
+    /// The byte budget, in 64-byte units (0–4 MiB): small ones make the budget bind.
+    pub budget: u16,
     pub ops: Vec<Op>,
 }
 
@@ -66,7 +69,8 @@ impl CacheCase {
     /// first disagreement, if any.
     pub fn run(&self) -> Result<(), String> {
         let plain: &Authorizer = if self.iam { &FIXTURE.iam } else { &FIXTURE.simple };
-        let cache = DecisionCache::new(usize::from(self.entries % 8), u64::from(self.max_seconds));
+        let budget = usize::from(self.budget) * 64;
+        let cache = DecisionCache::with_budget(usize::from(self.entries % 8), u64::from(self.max_seconds), budget);
         let mut cached = CachedAuthorizer::new(plain.clone(), cache);
         let (mut a, mut b) = (Scratch::default(), Scratch::default());
         let mut now = NOW as i64;
@@ -91,6 +95,10 @@ impl CacheCase {
                 }
             };
             agree.map_err(|e| format!("op {i} {op:?} at now={t}: {e}"))?;
+            let held = cached.cache().held_bytes();
+            if held > budget {
+                return Err(format!("op {i}: the cache holds {held} bytes, over its budget of {budget}"));
+            }
         }
         Ok(())
     }

@@ -12,7 +12,8 @@ Scenarios (each a fresh emulator with its own configuration):
          valid -> IAM Allow, invalid -> error Unauthorized; REST REQUEST wrong role -> IAM Deny;
          one process serves them all; the cache-TTL warning is logged at cold start; no token
          is ever logged.
-  iam    JWT_RESPONSE_FORMAT=iam: a 2.0 event gets an IAM policy / Unauthorized.
+  iam    JWT_RESPONSE_FORMAT=iam: a 2.0 event gets an IAM Allow / Deny policy (an HTTP API
+         documents no 401 for a function error: README, Status codes a client sees).
   badcfg JWT_LEEWAY_SECONDS=abc: no decision is ever served; the function logs the variable
          and exits 1; through the emulator's Runtime API (--only-lambda-apis, invocation queued
          first) the invocation is answered with the init error naming the variable.
@@ -260,8 +261,12 @@ def main():
               and body["policyDocument"]["Statement"][0]["Resource"]
               == ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*"], f"{status} {raw[:300]!r}")
         status, raw = emu.post(ev["v2-expired"].read_bytes())
-        check("iam: 2.0 expired -> error Unauthorized",
-              status >= 400 and json.loads(raw).get("errorType") == "Unauthorized", f"{status} {raw[:300]!r}")
+        body = json.loads(raw)
+        check("iam: 2.0 expired -> IAM Deny on the route's stage (not the Unauthorized error)",
+              status == 200 and body.get("principalId") == "user_2abcDEMO"
+              and body["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+              and body["policyDocument"]["Statement"][0]["Resource"]
+              == ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*"], f"{status} {raw[:300]!r}")
         check("iam: no cache-TTL warning without JWT_CACHE_TTL_SECONDS", "JWT_CACHE_TTL_SECONDS" not in emu.text())
         emu.stop()
 
