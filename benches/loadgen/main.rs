@@ -219,9 +219,80 @@ struct SuiteArgs {
     n: usize,
     mixed_n: usize,
     cold_runs: usize,
+    rounds: usize,
     gate: bool,
     concurrency_gates: bool,
     json: Option<PathBuf>,
+}
+
+/// One configuration measured in every round.
+struct Config {
+    label: String,
+    spawn: Spawn,
+    load: Arc<Load>,
+    /// (warm-up, measured, in flight)
+    shape: (usize, usize, usize),
+    check: bool,
+}
+
+/// A configuration's runs, one per round.
+struct Series {
+    runs: Vec<Measure>,
+}
+
+impl Series {
+    /// Medians of the rate, CPU and init time; the worst of RSS and connections; every
+    /// answer problem of every run.
+    fn merged(&self) -> Measure {
+        let med = |f: &dyn Fn(&Measure) -> f64| median(&self.runs.iter().map(f).collect::<Vec<_>>());
+        let first = &self.runs[0];
+        let mut out = Outcome::empty();
+        for m in &self.runs {
+            let o = &m.out;
+            out.peak_rss_kib = out.peak_rss_kib.max(o.peak_rss_kib);
+            out.threads = out.threads.max(o.threads);
+            out.connections = out.connections.max(o.connections);
+            out.parked_before_first = if out.answered == 0 {
+                o.parked_before_first
+            } else {
+                out.parked_before_first.min(o.parked_before_first)
+            };
+            out.answered += o.answered;
+            out.lost += o.lost;
+            out.duplicates += o.duplicates;
+            out.unknown += o.unknown;
+            out.wrong += o.wrong;
+            out.errors_posted += o.errors_posted;
+            out.wrong_examples.extend(o.wrong_examples.iter().take(5 - out.wrong_examples.len().min(5)).cloned());
+        }
+        Measure {
+            label: first.label.clone(),
+            concurrency: first.concurrency,
+            n: first.n,
+            inv_per_s: med(&|m| m.inv_per_s),
+            cpu_us: med(&|m| m.cpu_us),
+            cpu_us_ticks: med(&|m| m.cpu_us_ticks),
+            init_ms: med(&|m| m.init_ms),
+            out,
+        }
+    }
+}
+
+/// Runs every configuration once per round, in order, `rounds` times: side by side, so that
+/// what the machine does meanwhile falls on all of them alike.
+fn rounds(configs: &[Config], rounds: usize) -> Result<Vec<Series>, Fail> {
+    let mut series: Vec<Series> = configs.iter().map(|_| Series { runs: Vec::new() }).collect();
+    for _ in 0..rounds.max(1) {
+        for (c, s) in configs.iter().zip(&mut series) {
+            s.runs.push(measure(&c.label, &c.spawn, c.load.clone(), c.shape, c.check)?);
+        }
+    }
+    Ok(series)
+}
+
+/// `a ÷ b` of each round, e.g. "0.171 / 0.180 / 0.168".
+fn per_round(a: &Series, b: &Series, f: fn(&Measure) -> f64) -> String {
+    a.runs.iter().zip(&b.runs).map(|(x, y)| format!("{:.3}", f(x) / f(y))).collect::<Vec<_>>().join(" / ")
 }
 
 fn check_answers(m: &Measure, bad: &mut Vec<String>) {
@@ -235,101 +306,75 @@ fn suite(a: &SuiteArgs) -> Result<bool, Fail> {
     let mut bad = Vec::new();
     let mut json = Vec::new();
     let fenv = events::function_env();
-    let have_empty = a.empty.is_file();
-    let have_empty_concurrent = a.empty_concurrent.is_file();
-    for (p, have) in [(&a.empty, have_empty), (&a.empty_concurrent, have_empty_concurrent)] {
-        if !have {
-            println!("note: {} is missing, its rows are left out; build it with", p.display());
-            println!(
-                "  CARGO_TARGET_DIR=target/empty-fn cargo build --release --locked --manifest-path benches/empty-fn/Cargo.toml"
-            );
+    for p in [&a.empty, &a.empty_concurrent] {
+        if !p.is_file() {
+            return Err(format!(
+                "{} is missing; build the baselines with\n  CARGO_TARGET_DIR=target/empty-fn cargo build --release --locked \
+                 --manifest-path benches/empty-fn/Cargo.toml",
+                p.display()
+            ));
         }
     }
+    let cfg = |label: &str, spawn: Spawn, load: &Arc<Load>, shape, check| Config {
+        label: label.into(),
+        spawn,
+        load: load.clone(),
+        shape,
+        check,
+    };
 
     // ---- one invocation at a time: the Lambda (on-demand) figures
     let load = Arc::new(events::single(1 + a.n));
     let plain = Arc::new(load.unchecked());
-    println!("\n== per invocation: {} ({} invocations after 1 warm-up, one at a time)", load.description, a.n);
-    let cap1 = measure("generator alone (--instant-function)", &instant_spawn(1), plain.clone(), (1, a.n, 1), false)?;
-    let mut empties = Vec::new();
-    if have_empty {
-        empties.push(measure(
-            "empty lambda_runtime fn",
-            &function(&a.empty, vec![], None),
-            plain.clone(),
-            (1, a.n, 1),
-            false,
-        )?);
-    }
-    let ours = measure(
-        "jwt-authorizer (cache on, default)",
-        &function(&a.ours, fenv.clone(), None),
-        load.clone(),
-        (1, a.n, 1),
-        true,
-    )?;
+    println!(
+        "\n== per invocation: {} ({} invocations after 1 warm-up, one at a time; medians of {} rounds)",
+        load.description, a.n, a.rounds
+    );
     let mut nocache_env = fenv.clone();
     nocache_env.push(("JWT_DECISION_CACHE".into(), "0".into()));
-    let nocache = measure(
-        "jwt-authorizer (JWT_DECISION_CACHE=0)",
-        &function(&a.ours, nocache_env, None),
-        load.clone(),
-        (1, a.n, 1),
-        true,
+    let one = (1, a.n, 1);
+    let s = rounds(
+        &[
+            cfg("generator alone (--instant-function)", instant_spawn(1), &plain, one, false),
+            cfg("empty lambda_runtime fn", function(&a.empty, vec![], None), &plain, one, false),
+            cfg("jwt-authorizer (cache on, default)", function(&a.ours, fenv.clone(), None), &load, one, true),
+            cfg("jwt-authorizer (JWT_DECISION_CACHE=0)", function(&a.ours, nocache_env, None), &load, one, true),
+        ],
+        a.rounds,
     )?;
-    if have_empty {
-        empties.push(measure(
-            "empty lambda_runtime fn (again)",
-            &function(&a.empty, vec![], None),
-            plain.clone(),
-            (1, a.n, 1),
-            false,
-        )?);
+    let [cap1, empty, ours, nocache] = [&s[0], &s[1], &s[2], &s[3]].map(Series::merged);
+    print_header("the empty lambda_runtime function (run)");
+    print_row(&cap1, Some(&empty), None);
+    for m in [&empty, &ours, &nocache] {
+        print_row(m, Some(&empty), Some(cap1.inv_per_s));
     }
-    let base = (!empties.is_empty()).then(|| Measure {
-        label: "median of the empty runs".into(),
-        concurrency: 1,
-        n: a.n,
-        inv_per_s: median(&empties.iter().map(|m| m.inv_per_s).collect::<Vec<_>>()),
-        cpu_us: median(&empties.iter().map(|m| m.cpu_us).collect::<Vec<_>>()),
-        cpu_us_ticks: f64::NAN,
-        init_ms: f64::NAN,
-        out: Outcome::empty(),
-    });
-    print_header("the empty lambda_runtime function, median of its two runs");
-    let capacity = Some(cap1.inv_per_s);
-    print_row(&cap1, base.as_ref(), None);
-    if let Some(e) = empties.first() {
-        print_row(e, base.as_ref(), capacity);
-    }
-    print_row(&ours, base.as_ref(), capacity);
-    print_row(&nocache, base.as_ref(), capacity);
-    if let Some(e) = empties.get(1) {
-        print_row(e, base.as_ref(), capacity);
-    }
+    println!(
+        "per round, CPU/invocation ÷ the empty function's: cache on {}; cache off {}",
+        per_round(&s[2], &s[1], |m| m.cpu_us),
+        per_round(&s[3], &s[1], |m| m.cpu_us)
+    );
     for m in [&ours, &nocache] {
         check_answers(m, &mut bad);
         if m.out.peak_rss_kib > RSS_MAX_KIB {
             bad.push(format!("{}: peak RSS {} KiB (limit {RSS_MAX_KIB})", m.label, m.out.peak_rss_kib));
         }
-        match &base {
-            Some(b) if m.cpu_us > INVOKE_MAX * b.cpu_us => bad.push(format!(
+        if m.cpu_us > INVOKE_MAX * empty.cpu_us {
+            bad.push(format!(
                 "{}: CPU per invocation {:.3} x the empty function's (limit {INVOKE_MAX})",
                 m.label,
-                m.cpu_us / b.cpu_us
-            )),
-            None => bad.push("the empty lambda_runtime function was not measured: no per-invocation gate".into()),
-            _ => {}
+                m.cpu_us / empty.cpu_us
+            ));
         }
     }
+    json.extend(s.iter().flat_map(|s| &s.runs).map(Measure::to_json));
 
     // ---- cold starts
     if a.cold_runs > 0 {
         println!("\n== cold start: exec → first GET /next ({} spawns each; median [min – max])", a.cold_runs);
-        let mut rows = vec![("jwt-authorizer", cold(&function(&a.ours, fenv.clone(), None), &load, a.cold_runs)?)];
-        if have_empty {
-            rows.push(("empty lambda_runtime fn", cold(&function(&a.empty, vec![], None), &plain, a.cold_runs)?));
-        }
+        let rows = [
+            ("jwt-authorizer", cold(&function(&a.ours, fenv.clone(), None), &load, a.cold_runs)?),
+            ("empty lambda_runtime fn", cold(&function(&a.empty, vec![], None), &plain, a.cold_runs)?),
+        ];
         for (name, c) in &rows {
             let (m, lo, hi) = stats(&c.init_ms);
             let (f, flo, fhi) = stats(&c.first_ms);
@@ -346,91 +391,84 @@ fn suite(a: &SuiteArgs) -> Result<bool, Fail> {
     let mixed = Arc::new(events::mixed(warm + a.mixed_n, &mix, 9));
     let mixed_plain = Arc::new(mixed.unchecked());
     println!(
-        "\n== Managed Instances: {} ({} invocations after {warm} warm-up; up to AWS_LAMBDA_MAX_CONCURRENCY in flight)",
-        mixed.description, a.mixed_n
+        "\n== Managed Instances: {} ({} invocations after {warm} warm-up; up to AWS_LAMBDA_MAX_CONCURRENCY in flight; \
+         medians of {} rounds)",
+        mixed.description, a.mixed_n, a.rounds
     );
-    let mut caps = Vec::new();
+    let mut configs = Vec::new();
     for c in [1, 2, 8] {
-        caps.push((
-            c,
-            measure(
-                &format!("generator alone @{c}"),
-                &instant_spawn(c),
-                mixed_plain.clone(),
-                (warm, a.mixed_n, c),
-                false,
-            )?,
+        configs.push(cfg(
+            &format!("generator alone @{c}"),
+            instant_spawn(c),
+            &mixed_plain,
+            (warm, a.mixed_n, c),
+            false,
         ));
     }
-    let cap = |c: usize| caps.iter().find(|(k, _)| *k == c).map(|(_, m)| m.inv_per_s);
-    let rc8 = if have_empty_concurrent {
-        Some(measure(
-            "empty run_concurrent fn @8",
-            &function(&a.empty_concurrent, vec![], Some(8)),
-            mixed_plain.clone(),
-            (warm, a.mixed_n, 8),
-            false,
-        )?)
-    } else {
-        None
-    };
-    let mut mi = Vec::new();
+    configs.push(cfg(
+        "empty run_concurrent fn @8",
+        function(&a.empty_concurrent, vec![], Some(8)),
+        &mixed_plain,
+        (warm, a.mixed_n, 8),
+        false,
+    ));
     for c in [1, 2, 8] {
-        let m = measure(
+        configs.push(cfg(
             &format!("jwt-authorizer @{c}"),
-            &function(&a.ours, fenv.clone(), Some(c)),
-            mixed.clone(),
+            function(&a.ours, fenv.clone(), Some(c)),
+            &mixed,
             (warm, a.mixed_n, c),
             true,
-        )?;
-        check_answers(&m, &mut bad);
-        if m.out.connections > c {
-            bad.push(format!("{}: {} connections for {c} workers", m.label, m.out.connections));
-        }
-        mi.push(m);
+        ));
     }
+    let s = rounds(&configs, a.rounds)?;
+    let m: Vec<Measure> = s.iter().map(Series::merged).collect();
+    let (caps, rc8, mi) = (&m[0..3], &m[3], &m[4..7]);
+    let cap = |c: usize| caps.iter().find(|k| k.concurrency == c).map(|k| k.inv_per_s);
     print_header("the empty lambda_runtime run_concurrent function, AWS_LAMBDA_MAX_CONCURRENCY=8");
-    for (_, m) in &caps {
-        print_row(m, rc8.as_ref(), None);
+    for k in caps {
+        print_row(k, Some(rc8), None);
     }
-    for m in &mi {
-        print_row(m, rc8.as_ref(), cap(m.concurrency));
+    for x in mi.iter().chain([rc8]) {
+        print_row(x, Some(rc8), cap(x.concurrency));
     }
-    if let Some(r) = &rc8 {
-        print_row(r, rc8.as_ref(), cap(8));
+    for x in mi {
+        check_answers(x, &mut bad);
+        if x.out.connections > x.concurrency {
+            bad.push(format!("{}: {} connections for {} workers", x.label, x.out.connections, x.concurrency));
+        }
     }
     println!(
-        "answers: every jwt-authorizer answer checked against its own event (allow naming that event's subject, or deny): {}",
-        if mi.iter().all(|m| m.out.problems().is_empty()) {
+        "answers: every jwt-authorizer answer checked against its own event (an allow naming that event's subject, or a \
+         deny): {}",
+        if mi.iter().all(|x| x.out.problems().is_empty()) {
             "all correct, none lost or doubled"
         } else {
             "PROBLEMS (below)"
         }
     );
-    if mi.len() == 3 {
-        println!(
-            "2 workers ÷ 1: {:.2}x invocations/s (not gated: 2 vCPUs shared with the generator)",
-            mi[1].inv_per_s / mi[0].inv_per_s
-        );
-    }
+    println!(
+        "per round, @8 ÷ the empty run_concurrent fn @8: invocations/s {}; CPU/invocation {}",
+        per_round(&s[6], &s[3], |m| m.inv_per_s),
+        per_round(&s[6], &s[3], |m| m.cpu_us)
+    );
+    println!(
+        "2 workers ÷ 1: {:.2}x invocations/s (reported, not gated: 2 vCPUs shared with the generator)",
+        mi[1].inv_per_s / mi[0].inv_per_s
+    );
     let ours8 = &mi[2];
     let mut mi_bad = Vec::new();
-    match &rc8 {
-        Some(r) => {
-            if ours8.inv_per_s < MI_THROUGHPUT_MIN * r.inv_per_s {
-                mi_bad.push(format!(
-                    "@8: {:.3} x the empty run_concurrent function's invocations/s (limit >= {MI_THROUGHPUT_MIN})",
-                    ours8.inv_per_s / r.inv_per_s
-                ));
-            }
-            if ours8.cpu_us > MI_CPU_MAX * r.cpu_us {
-                mi_bad.push(format!(
-                    "@8: CPU per invocation {:.3} x the empty run_concurrent function's (limit {MI_CPU_MAX})",
-                    ours8.cpu_us / r.cpu_us
-                ));
-            }
-        }
-        None => mi_bad.push("the empty run_concurrent function was not measured".into()),
+    if ours8.inv_per_s < MI_THROUGHPUT_MIN * rc8.inv_per_s {
+        mi_bad.push(format!(
+            "@8: {:.3} x the empty run_concurrent function's invocations/s (limit >= {MI_THROUGHPUT_MIN})",
+            ours8.inv_per_s / rc8.inv_per_s
+        ));
+    }
+    if ours8.cpu_us > MI_CPU_MAX * rc8.cpu_us {
+        mi_bad.push(format!(
+            "@8: CPU per invocation {:.3} x the empty run_concurrent function's (limit {MI_CPU_MAX})",
+            ours8.cpu_us / rc8.cpu_us
+        ));
     }
     if ours8.out.peak_rss_kib > MI_RSS_MAX_KIB {
         mi_bad.push(format!("@8: peak RSS {} KiB (limit {MI_RSS_MAX_KIB})", ours8.out.peak_rss_kib));
@@ -439,16 +477,12 @@ fn suite(a: &SuiteArgs) -> Result<bool, Fail> {
         bad.extend(mi_bad);
     } else if !mi_bad.is_empty() {
         println!(
-            "not gated yet (issue 9; --concurrency-gates / CONCURRENCY_GATES=1 turns these on): {}",
+            "not gated yet (issue 9; the function serves one invocation at a time until its workers land; \
+             CONCURRENCY_GATES=1 or --concurrency-gates turns these on): {}",
             mi_bad.join("; ")
         );
     }
-
-    for m in
-        [&cap1, &ours, &nocache].into_iter().chain(&empties).chain(caps.iter().map(|(_, m)| m)).chain(&mi).chain(&rc8)
-    {
-        json.push(m.to_json());
-    }
+    json.extend(s.iter().flat_map(|s| &s.runs).map(Measure::to_json));
     if let Some(path) = &a.json {
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -456,12 +490,11 @@ fn suite(a: &SuiteArgs) -> Result<bool, Fail> {
 
     println!();
     if bad.is_empty() {
-        let r = |m: &Measure| base.as_ref().map_or(f64::NAN, |b| m.cpu_us / b.cpu_us);
         println!(
             "ok: CPU/invoke {:.3} (cached) and {:.3} (uncached) x empty <= {INVOKE_MAX}; peak RSS <= {RSS_MAX_KIB} KiB; \
-             every answer correct{}",
-            r(&ours),
-            r(&nocache),
+             every answer correct, at most one connection per worker{}",
+            ours.cpu_us / empty.cpu_us,
+            nocache.cpu_us / empty.cpu_us,
             if a.concurrency_gates { "; Managed Instances gates passed" } else { "" }
         );
     } else {
@@ -541,7 +574,7 @@ impl Args {
 }
 
 const USAGE: &str = "usage: loadgen [suite] [--ours PATH] [--empty PATH] [--empty-concurrent PATH] [--n 5000] \
-[--mixed-n 10000] [--cold 30] [--gate] [--concurrency-gates] [--json FILE]
+[--mixed-n 10000] [--cold 30] [--rounds 3] [--gate] [--concurrency-gates] [--json FILE]
        loadgen invoke --bin PATH [--mixed | --event FILE] [--n 5000] [--warm 1] [--concurrency N] [--in-flight K]
        loadgen cold --bin PATH [--runs 30]
        loadgen --instant-function       (a function that answers at once; the generator spawns it itself)";
@@ -566,6 +599,7 @@ fn main() {
             n: args.number("--n", 5000),
             mixed_n: args.number("--mixed-n", 10_000),
             cold_runs: args.number("--cold", 30),
+            rounds: args.number("--rounds", 3),
             gate: args.flag("--gate"),
             concurrency_gates: args.flag("--concurrency-gates")
                 || std::env::var("CONCURRENCY_GATES").is_ok_and(|v| v == "1"),
