@@ -177,22 +177,31 @@ fn bearer_credential(value: &str) -> Option<Result<&str, Reason>> {
 fn token68(token: &str) -> Result<&str, Reason> {
     match token {
         "" => Err(Reason::MissingToken),
-        t if t.bytes().fold(false, |bad, b| bad | !(0x21..=0x7e).contains(&b)) => Err(Reason::Malformed),
+        t if t.bytes().fold(false, |bad, b| bad | !is_vchar(b)) => Err(Reason::Malformed),
         t => Ok(t),
     }
 }
 
 /// `Bearer <token>` (see [`bearer_credential`]) or a bare token; optional whitespace (SP,
-/// HTAB) around it is ignored. A value with a space in it uses another scheme, refused.
+/// HTAB) around it is ignored. Any other whitespace or control character is a malformed
+/// token; otherwise a value with a space in it uses another scheme, refused.
 pub fn bearer(value: &str) -> Result<&str, Reason> {
     if let Some(token) = bearer_credential(value) {
         return token;
     }
     let value = trim_ows(value);
-    if value.bytes().fold(false, |sp, b| sp | (b == b' ')) {
-        return Err(Reason::BadScheme);
+    let (sp, other) =
+        value.bytes().fold((false, false), |(sp, other), b| (sp | (b == b' '), other | (b != b' ' && !is_vchar(b))));
+    match (sp, other) {
+        (_, true) => Err(Reason::Malformed),
+        (true, false) => Err(Reason::BadScheme),
+        (false, false) => token68(value),
     }
-    token68(value)
+}
+
+/// RFC 5234 VCHAR: visible ASCII.
+fn is_vchar(b: u8) -> bool {
+    (0x21..=0x7e).contains(&b)
 }
 
 /// The IAM resource an Allow/Deny covers: every method and path of the stage,
@@ -248,8 +257,8 @@ mod tests {
         assert_eq!(bearer("   "), Err(Reason::MissingToken));
         assert_eq!(bearer(""), Err(Reason::MissingToken));
         assert_eq!(bearer("Bearer a b"), Err(Reason::Malformed));
-        assert_eq!(bearer("Béarer abc"), Err(Reason::BadScheme), "non-ASCII never panics");
-        assert_eq!(bearer("Beare\u{e9} abc"), Err(Reason::BadScheme));
+        assert_eq!(bearer("Béarer abc"), Err(Reason::Malformed), "non-ASCII never panics");
+        assert_eq!(bearer("Beare\u{e9} abc"), Err(Reason::Malformed));
     }
 
     /// RFC 9110 §5.6.3: OWS is SP / HTAB; RFC 6750 §2.1: `Bearer 1*SP b64token`.
@@ -265,7 +274,8 @@ mod tests {
             assert_eq!(bearer(&format!("Bearer{sep}abc")), Err(Reason::Malformed), "{sep:?} after Bearer");
         }
         assert_eq!(bearer("Bearer \tabc"), Err(Reason::Malformed), "only SP between scheme and token");
-        assert_eq!(bearer("Bearer\t abc"), Err(Reason::BadScheme));
+        assert_eq!(bearer("Bearer\t abc"), Err(Reason::Malformed));
+        assert_eq!(bearer("\u{a0}Bearer abc"), Err(Reason::Malformed));
     }
 
     #[test]
