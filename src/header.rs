@@ -31,10 +31,8 @@ pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, R
     if header.get("crit").is_some() {
         return Err(Reason::CritHeader);
     }
-    if let Some(typ) = header.get("typ") {
-        if !typ.as_str().is_some_and(known_type) {
-            return Err(Reason::BadType);
-        }
+    if header.get("typ").is_some_and(|typ| !typ.as_str().is_some_and(known_type)) {
+        return Err(Reason::BadType);
     }
     let kid = match header.get("kid") {
         None => None,
