@@ -6,7 +6,8 @@
 //! query string) would let a caller plant an allow under a key the token did not come from.
 //!
 //! - HTTP API payload 2.0: `identitySource`, an array of the identity sources' values.
-//! - HTTP API payload 1.0: `identitySource`, the same values joined by `,`.
+//! - HTTP API payload 1.0: `identitySource`, the same values joined by `,` (so a value that
+//!   itself holds a comma is split; a token never does).
 //! - REST TOKEN: `authorizationToken`, the value of the authorizer's token-source header.
 //! - REST REQUEST (no `identitySource` in the event): the header named by `JWT_TOKEN_HEADER`
 //!   (default `Authorization`), which must be the authorizer's identity source.
@@ -74,10 +75,11 @@ pub fn read<'b>(event: Value<'_, 'b>, cookie: Option<&str>) -> Result<Request<'b
 pub fn read_from<'b>(event: Value<'_, 'b>, source: Source<'_>) -> Result<Request<'b>, Reason> {
     let field = |name: &str| event.get(name).and_then(|v| v.as_str());
     let version = event.get("version");
-    let kind = match (version.map(|v| v.as_str()), field("type")) {
-        (Some(Some("2.0")), _) => Kind::HttpV2,
-        (Some(Some("1.0")), Some("REQUEST")) | (None, Some("REQUEST")) => Kind::Request,
-        (None, Some("TOKEN")) => Kind::Token,
+    // `type` is only looked at when `version` does not say 2.0 (the hot path).
+    let kind = match version.map(|v| v.as_str()) {
+        Some(Some("2.0")) => Kind::HttpV2,
+        Some(Some("1.0")) | None if field("type") == Some("REQUEST") => Kind::Request,
+        None if field("type") == Some("TOKEN") => Kind::Token,
         _ => return Err(Reason::BadEvent),
     };
     let token = match (kind, event.get("identitySource")) {
