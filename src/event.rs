@@ -349,6 +349,12 @@ mod tests {
         assert_eq!(token(e, None).as_deref(), Ok("t"));
         let e = r#"{"type":"TOKEN","authorizationToken":"","methodArn":"x"}"#;
         assert_eq!(token(e, None), Err(Reason::MissingToken));
+        // With a cookie configured, a bare token is not a credential anywhere.
+        let e = r#"{"type":"TOKEN","authorizationToken":"t.t.t","methodArn":"x"}"#;
+        assert_eq!(token(e, None).as_deref(), Ok("t.t.t"));
+        assert_eq!(token(e, Some("__session")), Err(Reason::MissingToken));
+        let e = r#"{"type":"TOKEN","authorizationToken":"Bearer t.t.t","methodArn":"x"}"#;
+        assert_eq!(token(e, Some("__session")).as_deref(), Ok("t.t.t"));
         // REST REQUEST: the configured header only (any case), never identitySource-less fallbacks.
         let e = r#"{"type":"REQUEST","methodArn":"m","headers":{"AUTHORIZATION":"Bearer h","X-Api-Token":"Bearer x","Cookie":"__session=c"}}"#;
         assert_eq!(token(e, None).as_deref(), Ok("h"));
