@@ -36,8 +36,11 @@ pub struct Authorizer {
     pub policy: Policy,
     /// Claims forwarded in the response context (`JWT_CONTEXT_CLAIMS`); `sub` always is.
     pub context: Vec<ContextClaim>,
-    /// Cookie read when there is no Authorization value (`JWT_TOKEN_COOKIE`).
+    /// The cookie read from a `Cookie` header identity source (`JWT_TOKEN_COOKIE`).
     pub cookie: Option<String>,
+    /// The header a REST REQUEST event's token is read from (`JWT_TOKEN_HEADER`): it must be
+    /// the authorizer's identity source.
+    pub token_header: String,
     /// How 2.0 events are answered (`JWT_RESPONSE_FORMAT`).
     pub format: Format,
 }
@@ -186,7 +189,8 @@ impl Authorizer {
         buf.extend_from_slice(event);
         buf.resize(event.len() + PADDING, 0);
         let handled = events.parse(buf, event.len(), |ev| {
-            let req = event::read(ev, self.cookie.as_deref())?;
+            let source = event::Source { header: &self.token_header, cookie: self.cookie.as_deref() };
+            let req = event::read_from(ev, source)?;
             Ok::<_, Reason>(self.answer(req, event::from_http_api(ev), now, token, cache))
         });
         match handled {

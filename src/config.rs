@@ -49,7 +49,7 @@ pub struct Loaded {
 }
 
 /// Every variable read, for documentation and the CLI.
-pub const VARIABLES: [&str; 18] = [
+pub const VARIABLES: [&str; 19] = [
     "JWT_PUBLIC_KEY",
     "JWT_JWKS",
     "JWT_JWKS_FILE",
@@ -68,6 +68,7 @@ pub const VARIABLES: [&str; 18] = [
     "JWT_DECISION_CACHE_MAX_SECONDS",
     "JWT_METRICS_NAMESPACE",
     "JWT_METRICS_INTERVAL_SECONDS",
+    "JWT_TOKEN_HEADER",
 ];
 
 /// API Gateway's largest authorizer result TTL (`AuthorizerResultTtlInSeconds`), seconds.
@@ -220,9 +221,22 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     }
     let cookie = match get("JWT_TOKEN_COOKIE") {
         None => None,
-        Some(c) if is_cookie_name(c.trim()) => Some(c.trim().to_owned()),
+        Some(c) if is_token(c.trim()) => Some(c.trim().to_owned()),
         Some(_) => return Err(err("JWT_TOKEN_COOKIE", "not a valid cookie name")),
     };
+    // REST REQUEST events carry no identitySource: the token is read from this header,
+    // which the deployment must make the authorizer's identity source (the cache key).
+    let token_header = match get("JWT_TOKEN_HEADER") {
+        None => crate::event::DEFAULT_TOKEN_HEADER.to_owned(),
+        Some(h) if is_token(h.trim()) => h.trim().to_owned(),
+        Some(_) => return Err(err("JWT_TOKEN_HEADER", "not an HTTP header name (RFC 9110 §5.1)")),
+    };
+    if token_header.eq_ignore_ascii_case("cookie") && cookie.is_none() {
+        return Err(err(
+            "JWT_TOKEN_HEADER",
+            "needs JWT_TOKEN_COOKIE as well: which name=value pair of that header holds the token",
+        ));
+    }
     let format = match get("JWT_RESPONSE_FORMAT").as_deref().map(str::trim) {
         None | Some("simple") => Format::Simple,
         Some("iam") => Format::Iam,
@@ -253,7 +267,8 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     };
     let cache = decision_cache(&env)?;
     let metrics = crate::metrics::MetricsConfig::from_env(&env)?;
-    Ok(Loaded { authorizer: Authorizer { keys, policy, context, cookie, format }, cache, metrics, warnings })
+    let authorizer = Authorizer { keys, policy, context, cookie, token_header, format };
+    Ok(Loaded { authorizer, cache, metrics, warnings })
 }
 
 /// The comma-separated items of a list; an empty item (`a,,b`, a leading or trailing comma)
@@ -301,8 +316,8 @@ fn list(var: &'static str, value: Option<String>) -> Result<Vec<String>, ConfigE
     }
 }
 
-/// RFC 6265 §4.1.1 cookie-name: an RFC 7230 token.
-fn is_cookie_name(name: &str) -> bool {
+/// An RFC 9110 §5.6.2 token: a header field name (§5.1) or a cookie name (RFC 6265 §4.1.1).
+fn is_token(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 

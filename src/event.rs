@@ -1,14 +1,34 @@
 //! Authorizer events: which flavour, where the token is, which resource is asked for.
 //!
-//! Works on the raw event parsed in place (never deserialized into owned structs).
-//! - HTTP API payload 2.0 REQUEST: `identitySource[0]`, else `headers.authorization`,
-//!   else the configured cookie (`cookies`, then a `cookie` header).
-//! - REST TOKEN: `authorizationToken`.
-//! - REST / payload 1.0 REQUEST: the `Authorization` header, else `identitySource`,
-//!   else the configured cookie from the `Cookie` header.
+//! **The token is read from the identity source, which is API Gateway's cache key**, and
+//! from nowhere else. API Gateway reuses a cached answer for every request with the same
+//! identity-source values; a token read from anywhere else (another header, a cookie, the
+//! query string) would let a caller plant an allow under a key the token did not come from.
+//!
+//! - HTTP API payload 2.0: `identitySource`, an array of the identity sources' values.
+//! - HTTP API payload 1.0: `identitySource`, the same values joined by `,` (so a value that
+//!   itself holds a comma is split; a token never does).
+//! - REST TOKEN: `authorizationToken`, the value of the authorizer's token-source header.
+//! - REST REQUEST (no `identitySource` in the event): the header named by `JWT_TOKEN_HEADER`
+//!   (default `Authorization`), which must be the authorizer's identity source.
+//!
+//! Which identity-source value carries the token: the first that holds a credential, that is
+//! `Bearer <token>`, or (with `JWT_TOKEN_COOKIE`) a `Cookie` header that has that cookie.
+//! If none does, the first value is read as a bare token; with `JWT_TOKEN_COOKIE` set, the
+//! token is missing instead (a `Cookie` header is never taken whole as the token). Every
+//! value is part of the cache key, so whichever carries the token, the answer cached for
+//! that key was decided on that token. An event with `identitySource` but none of these
+//! values (`null`, `[]`) has no token.
+//!
+//! Event shapes: <https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html>
+//! (2.0 and 1.0) and <https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html>
+//! (REST TOKEN and REQUEST).
 
 use crate::json::Value;
 use crate::reason::Reason;
+
+/// The header REST REQUEST events are read from when `JWT_TOKEN_HEADER` is unset.
+pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 
 /// The flavour of an authorizer event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +41,21 @@ pub enum Kind {
     Request,
 }
 
+/// Where the configuration says the token is, beyond what the event itself says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Source<'c> {
+    /// The header a REST REQUEST event's token is read from (`JWT_TOKEN_HEADER`).
+    pub header: &'c str,
+    /// The cookie read from a `Cookie` header value (`JWT_TOKEN_COOKIE`).
+    pub cookie: Option<&'c str>,
+}
+
+impl Default for Source<'_> {
+    fn default() -> Self {
+        Source { header: DEFAULT_TOKEN_HEADER, cookie: None }
+    }
+}
+
 /// What an event asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request<'b> {
@@ -31,30 +66,38 @@ pub struct Request<'b> {
     pub arn: Option<&'b str>,
 }
 
-/// Reads the event. `Err(BadEvent)` when it is not an authorizer event we know.
+/// [`read_from`] with the default token header and the given cookie.
 pub fn read<'b>(event: Value<'_, 'b>, cookie: Option<&str>) -> Result<Request<'b>, Reason> {
+    read_from(event, Source { cookie, ..Source::default() })
+}
+
+/// Reads the event. `Err(BadEvent)` when it is not an authorizer event we know.
+pub fn read_from<'b>(event: Value<'_, 'b>, source: Source<'_>) -> Result<Request<'b>, Reason> {
     let field = |name: &str| event.get(name).and_then(|v| v.as_str());
-    let kind = if field("version") == Some("2.0") {
-        Kind::HttpV2
-    } else {
-        match field("type") {
-            Some("TOKEN") => Kind::Token,
-            Some("REQUEST") => Kind::Request,
-            _ => return Err(Reason::BadEvent),
-        }
+    let version = event.get("version");
+    // `type` is only looked at when `version` does not say 2.0 (the hot path).
+    let kind = match version.map(|v| v.as_str()) {
+        Some(Some("2.0")) => Kind::HttpV2,
+        Some(Some("1.0")) | None if field("type") == Some("REQUEST") => Kind::Request,
+        None if field("type") == Some("TOKEN") => Kind::Token,
+        _ => return Err(Reason::BadEvent),
     };
-    let headers = event.get("headers");
-    let header = |name: &str| headers.and_then(|h| header_value(h, name));
-    let raw = match kind {
-        Kind::HttpV2 => identity_source(event)
-            .or_else(|| header("authorization"))
-            .or_else(|| cookie.and_then(|c| v2_cookie(event, c).or_else(|| cookie_in(header("cookie")?, c)))),
-        Kind::Token => field("authorizationToken").filter(|t| !t.is_empty()),
-        Kind::Request => header("authorization")
-            .or_else(|| identity_source(event))
-            .or_else(|| cookie.and_then(|c| cookie_in(header("cookie")?, c))),
+    let token = match (kind, event.get("identitySource")) {
+        (Kind::Token, _) => credential_in(field("authorizationToken").into_iter(), source.cookie),
+        // Payload 2.0 (an array) and 1.0 (a comma-separated string): the cache key itself.
+        (_, Some(ids)) => match ids.as_str() {
+            Some(joined) => credential_in(joined.split(','), source.cookie),
+            None => credential_in(ids.elements().filter_map(|v| v.as_str()), source.cookie),
+        },
+        // REST REQUEST: the configured header, which must be the identity source.
+        (_, None) if version.is_none() => match header_value(event, source.header) {
+            Ok(value) => credential_in(value.into_iter(), source.cookie),
+            Err(reason) => Err(reason),
+        },
+        // Payload 2.0 / 1.0 without an identity source: API Gateway cannot cache such an
+        // authorizer, but nothing else is a cache key either, so there is no token.
+        (_, None) => Err(Reason::MissingToken),
     };
-    let token = raw.ok_or(Reason::MissingToken).and_then(bearer);
     let arn = match kind {
         Kind::HttpV2 => field("routeArn"),
         Kind::Token | Kind::Request => field("methodArn"),
@@ -62,58 +105,105 @@ pub fn read<'b>(event: Value<'_, 'b>, cookie: Option<&str>) -> Result<Request<'b
     Ok(Request { kind, token, arn })
 }
 
-/// First non-empty entry of `identitySource`: an array (2.0) or a comma-separated string (1.0).
-fn identity_source<'b>(event: Value<'_, 'b>) -> Option<&'b str> {
-    let src = event.get("identitySource")?;
-    if let Some(s) = src.as_str() {
-        return s.split(',').map(str::trim).find(|s| !s.is_empty());
+/// The token in `values` (identity-source values in order): the first value that holds a
+/// credential (`Bearer …`, or the configured cookie); else, without a configured cookie,
+/// the first value as a bare token.
+fn credential_in<'b>(values: impl Iterator<Item = &'b str>, cookie: Option<&str>) -> Result<&'b str, Reason> {
+    let mut first = None;
+    for value in values {
+        if let Some(c) = cookie.and_then(|name| cookie_in(value, name)) {
+            return token68(c);
+        }
+        if let Some(t) = bearer_credential(value) {
+            return t;
+        }
+        first.get_or_insert(value);
     }
-    src.elements().filter_map(|v| v.as_str()).find(|s| !s.trim().is_empty())
+    match (first, cookie) {
+        (Some(value), None) => bearer(value),
+        _ => Err(Reason::MissingToken),
+    }
 }
 
-/// A header's value; names compare case-insensitively (RFC 9110 §5.1).
-fn header_value<'b>(headers: Value<'_, 'b>, name: &str) -> Option<&'b str> {
-    headers
-        .members()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.as_str())
-        .filter(|v| !v.trim().is_empty())
+/// The value of header `name` (names compare case-insensitively, RFC 9110 §5.1); `Ok(None)`
+/// when absent. A header given twice (two spellings in `headers`, or several values in
+/// `multiValueHeaders`) is ambiguous: which one API Gateway keyed its cache on is unknown.
+fn header_value<'b>(event: Value<'_, 'b>, name: &str) -> Result<Option<&'b str>, Reason> {
+    let mut found =
+        event.get("headers").into_iter().flat_map(|h| h.members()).filter(|(k, _)| k.eq_ignore_ascii_case(name));
+    let value = found.next().and_then(|(_, v)| v.as_str());
+    let repeated = found.next().is_some()
+        || event
+            .get("multiValueHeaders")
+            .into_iter()
+            .flat_map(|h| h.members())
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.elements().count().max(1))
+            .sum::<usize>()
+            > 1;
+    if repeated { Err(Reason::Malformed) } else { Ok(value) }
 }
 
-/// Payload 2.0 carries cookies as an array of `name=value` strings.
-fn v2_cookie<'b>(event: Value<'_, 'b>, name: &str) -> Option<&'b str> {
-    event.get("cookies")?.elements().filter_map(|c| c.as_str()).find_map(|c| cookie_in(c, name))
-}
-
-/// The value of cookie `name` in a `Cookie` header (`a=1; b=2`, RFC 6265 §4.2).
+/// The value of cookie `name` in a `Cookie` header (`a=1; b=2`, RFC 6265 §4.2.1): the first
+/// pair with that name (names are case-sensitive), its value unquoted.
 fn cookie_in<'b>(header: &'b str, name: &str) -> Option<&'b str> {
     header.split(';').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
-        let v = v.trim();
-        let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
-        (k.trim() == name && !v.is_empty()).then_some(v)
+        (trim_ows(k) == name).then(|| {
+            let v = trim_ows(v);
+            v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v)
+        })
     })
 }
 
-/// `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1) or a bare token.
-/// Any other scheme is refused.
-pub fn bearer(value: &str) -> Result<&str, Reason> {
-    let value = value.trim();
-    match value.split_once(|c: char| c.is_ascii_whitespace()) {
-        None if value.is_empty() => Err(Reason::MissingToken),
-        None => Ok(value),
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => {
-            let token = rest.trim();
-            match token {
-                "" => Err(Reason::MissingToken),
-                // Bytewise and branch-free, so it vectorizes (a `char` scan of a 1 KB token
-                // costs ~6k instructions); ASCII whitespace is never part of a longer UTF-8 char.
-                t if t.bytes().fold(false, |ws, b| ws | b.is_ascii_whitespace()) => Err(Reason::Malformed),
-                t => Ok(t),
-            }
-        }
-        Some(_) => Err(Reason::BadScheme),
+/// Optional whitespace (RFC 9110 §5.6.3) is SP and HTAB only: `str::trim` would also strip
+/// VT, NEL, NBSP, U+2028, U+3000 and more, which no HTTP peer treats as whitespace.
+fn trim_ows(value: &str) -> &str {
+    value.trim_matches([' ', '\t'])
+}
+
+/// `Some` when `value` is a Bearer credential: `Bearer 1*SP b64token` (RFC 6750 §2.1), the
+/// scheme compared case-insensitively (RFC 9110 §11.1), optional whitespace around it.
+fn bearer_credential(value: &str) -> Option<Result<&str, Reason>> {
+    let value = trim_ows(value);
+    let b = value.as_bytes();
+    let is_bearer = b.len() > 6 && b[6] == b' ' && b[..6].eq_ignore_ascii_case(b"bearer");
+    // `b[6]` is ASCII, so byte 7 starts a character.
+    is_bearer.then(|| token68(value[7..].trim_start_matches(' ')))
+}
+
+/// The credential itself: non-empty, and visible ASCII only (RFC 5234 VCHAR, a superset of
+/// RFC 6750's b64token). Anything else — SP, HTAB, LF, VT, NBSP or any other non-ASCII
+/// whitespace — is a malformed token. Bytewise and branch-free, so it vectorizes (a `char`
+/// scan of a 1 KB token costs ~6k instructions).
+fn token68(token: &str) -> Result<&str, Reason> {
+    match token {
+        "" => Err(Reason::MissingToken),
+        t if t.bytes().fold(false, |bad, b| bad | !is_vchar(b)) => Err(Reason::Malformed),
+        t => Ok(t),
     }
+}
+
+/// `Bearer <token>` (see [`bearer_credential`]) or a bare token; optional whitespace (SP,
+/// HTAB) around it is ignored. Any other whitespace or control character is a malformed
+/// token; otherwise a value with a space in it uses another scheme, refused.
+pub fn bearer(value: &str) -> Result<&str, Reason> {
+    if let Some(token) = bearer_credential(value) {
+        return token;
+    }
+    let value = trim_ows(value);
+    let (sp, other) =
+        value.bytes().fold((false, false), |(sp, other), b| (sp | (b == b' '), other | (b != b' ' && !is_vchar(b))));
+    match (sp, other) {
+        (_, true) => Err(Reason::Malformed),
+        (true, false) => Err(Reason::BadScheme),
+        (false, false) => token68(value),
+    }
+}
+
+/// RFC 5234 VCHAR: visible ASCII.
+fn is_vchar(b: u8) -> bool {
+    (0x21..=0x7e).contains(&b)
 }
 
 /// The IAM resource an Allow/Deny covers: every method and path of the stage,
@@ -148,71 +238,165 @@ mod tests {
     use super::*;
     use crate::json::{PADDING, Parser};
 
-    /// An owned copy of what `read` returns: kind, token (or why none), ARN.
+    /// An owned copy of what `read_from` returns: kind, token (or why none), ARN.
     type Owned = (Kind, Result<String, Reason>, Option<String>);
 
-    fn read_owned(json: &str, cookie: Option<&str>) -> Result<Owned, Reason> {
+    fn read_with(json: &str, source: Source<'_>) -> Result<Owned, Reason> {
         let mut buf = json.as_bytes().to_vec();
         let len = buf.len();
         buf.resize(len + PADDING, 0);
         Parser::with_capacity(64)
             .parse(&mut buf, len, |v| {
-                read(v, cookie).map(|r| (r.kind, r.token.map(String::from), r.arn.map(String::from)))
+                read_from(v, source).map(|r| (r.kind, r.token.map(String::from), r.arn.map(String::from)))
             })
             .and_then(|r| r)
+    }
+
+    fn token(json: &str, cookie: Option<&str>) -> Result<String, Reason> {
+        read_with(json, Source { cookie, ..Source::default() }).expect("a known event").1
     }
 
     #[test]
     fn bearer_rules() {
         assert_eq!(bearer("Bearer abc"), Ok("abc"));
         assert_eq!(bearer("bearer   abc "), Ok("abc"));
-        assert_eq!(bearer("BEARER\tabc"), Ok("abc"));
+        assert_eq!(bearer(" \tBEARER abc\t "), Ok("abc"), "SP and HTAB are optional whitespace");
         assert_eq!(bearer("abc"), Ok("abc"));
         assert_eq!(bearer("Basic dXNlcjpwYXNz"), Err(Reason::BadScheme));
         assert_eq!(bearer("Bearer"), Ok("Bearer"), "a bare token that happens to read Bearer; fails later");
         assert_eq!(bearer("Bearer "), Ok("Bearer"));
         assert_eq!(bearer("   "), Err(Reason::MissingToken));
+        assert_eq!(bearer(""), Err(Reason::MissingToken));
         assert_eq!(bearer("Bearer a b"), Err(Reason::Malformed));
+        assert_eq!(bearer("Béarer abc"), Err(Reason::Malformed), "non-ASCII never panics");
+        assert_eq!(bearer("Beare\u{e9} abc"), Err(Reason::Malformed));
+    }
+
+    /// RFC 9110 §5.6.3: OWS is SP / HTAB; RFC 6750 §2.1: `Bearer 1*SP b64token`.
+    #[test]
+    fn only_sp_and_htab_are_whitespace_and_only_sp_follows_bearer() {
+        for ws in ["\u{a0}", "\u{b}", "\u{c}", "\n", "\r", "\u{85}", "\u{2028}", "\u{3000}", "\u{feff}", "\0"] {
+            for value in [format!("{ws}abc"), format!("abc{ws}"), format!("Bearer abc{ws}"), format!("Bearer {ws}abc")]
+            {
+                assert_eq!(bearer(&value), Err(Reason::Malformed), "{value:?}");
+            }
+        }
+        for sep in ["\t", "\n", "\u{c}", "\u{b}", "\r", "\u{a0}"] {
+            assert_eq!(bearer(&format!("Bearer{sep}abc")), Err(Reason::Malformed), "{sep:?} after Bearer");
+        }
+        assert_eq!(bearer("Bearer \tabc"), Err(Reason::Malformed), "only SP between scheme and token");
+        assert_eq!(bearer("Bearer\t abc"), Err(Reason::Malformed));
+        assert_eq!(bearer("\u{a0}Bearer abc"), Err(Reason::Malformed));
     }
 
     #[test]
-    fn v2_sources_in_order() {
+    fn v2_reads_the_identity_source_alone() {
         let arn = "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/x";
         let e = format!(
             r#"{{"version":"2.0","type":"REQUEST","routeArn":"{arn}","identitySource":["Bearer one"],"headers":{{"authorization":"Bearer two"}}}}"#
         );
-        assert_eq!(read_owned(&e, None), Ok((Kind::HttpV2, Ok("one".into()), Some(arn.into()))));
-        let e = r#"{"version":"2.0","identitySource":["",null],"headers":{"Authorization":"Bearer two"}}"#;
-        assert_eq!(read_owned(e, None).unwrap().1.as_deref(), Ok("two"));
-        let e = r#"{"version":"2.0","cookies":["a=1","__session=three"],"headers":{}}"#;
-        assert_eq!(read_owned(e, Some("__session")).unwrap().1.as_deref(), Ok("three"));
-        assert_eq!(read_owned(e, None).unwrap().1, Err(Reason::MissingToken), "cookie is opt-in");
-        let e = r#"{"version":"2.0","headers":{"cookie":"x=1; __session=\"four\""}}"#;
-        assert_eq!(read_owned(e, Some("__session")).unwrap().1.as_deref(), Ok("four"));
-        let e = r#"{"version":"2.0","headers":{"authorization":"Basic Zm9v"}}"#;
-        assert_eq!(read_owned(e, None).unwrap().1, Err(Reason::BadScheme));
+        assert_eq!(read_with(&e, Source::default()), Ok((Kind::HttpV2, Ok("one".into()), Some(arn.into()))));
+        // Never a header or cookie fallback.
+        let e = r#"{"version":"2.0","identitySource":null,"headers":{"Authorization":"Bearer two"},"cookies":["__session=c"]}"#;
+        assert_eq!(token(e, None), Err(Reason::MissingToken));
+        assert_eq!(token(e, Some("__session")), Err(Reason::MissingToken));
+        let e = r#"{"version":"2.0","headers":{"authorization":"Bearer two"}}"#;
+        assert_eq!(token(e, None), Err(Reason::MissingToken));
+        let e = r#"{"version":"2.0","identitySource":[],"headers":{"authorization":"Bearer two"}}"#;
+        assert_eq!(token(e, None), Err(Reason::MissingToken));
+        let e = r#"{"version":"2.0","identitySource":[""],"headers":{"authorization":"Bearer two"}}"#;
+        assert_eq!(token(e, None), Err(Reason::MissingToken));
+        let e = r#"{"version":"2.0","identitySource":["Basic Zm9v"]}"#;
+        assert_eq!(token(e, None), Err(Reason::BadScheme));
+    }
+
+    #[test]
+    fn the_first_identity_source_value_that_holds_a_credential_carries_the_token() {
+        // `$context.routeKey` first or second; stage variables; a bare token only first.
+        for ids in
+            [r#"["Bearer t","GET /orders"]"#, r#"["GET /orders","Bearer t"]"#, r#"["prod","v1.2.3","bearer  t"]"#]
+        {
+            let e = format!(r#"{{"version":"2.0","identitySource":{ids}}}"#);
+            assert_eq!(token(&e, None).as_deref(), Ok("t"), "{ids}");
+        }
+        let e = r#"{"version":"2.0","identitySource":["Bearer one","Bearer two"]}"#;
+        assert_eq!(token(e, None).as_deref(), Ok("one"));
+        let e = r#"{"version":"2.0","identitySource":["t.t.t","GET /orders"]}"#;
+        assert_eq!(token(e, None).as_deref(), Ok("t.t.t"), "a bare token in the first value");
+        let e = r#"{"version":"2.0","identitySource":["GET /orders","t.t.t"]}"#;
+        assert_eq!(token(e, None), Err(Reason::BadScheme), "else the first value decides");
+        // Payload 1.0: the values joined by commas.
+        let e = r#"{"version":"1.0","type":"REQUEST","methodArn":"m","identitySource":"GET /x,Bearer t"}"#;
+        assert_eq!(read_with(e, Source::default()), Ok((Kind::Request, Ok("t".into()), Some("m".into()))));
+    }
+
+    #[test]
+    fn a_cookie_identity_source_is_parsed_for_the_configured_cookie() {
+        let e = r#"{"version":"2.0","identitySource":["theme=dark; __session=c1; other=1"]}"#;
+        assert_eq!(token(e, Some("__session")).as_deref(), Ok("c1"));
+        assert_eq!(token(e, None), Err(Reason::BadScheme), "without JWT_TOKEN_COOKIE it is just a value");
+        let e = r#"{"version":"2.0","identitySource":["x__session=a; session=b;__session=\"c2\""]}"#;
+        assert_eq!(token(e, Some("__session")).as_deref(), Ok("c2"), "exact names; quotes removed");
+        let e = r#"{"version":"2.0","identitySource":["__session=c3; __session=other"]}"#;
+        assert_eq!(token(e, Some("__session")).as_deref(), Ok("c3"), "the first of two");
+        // The whole Cookie header is never the token.
+        for ids in [r#"["theme=dark"]"#, r#"["__session_x=a.b.c"]"#, r#"["a.b.c"]"#, r#"["__session="]"#] {
+            let e = format!(r#"{{"version":"2.0","identitySource":{ids}}}"#);
+            assert_eq!(token(&e, Some("__session")), Err(Reason::MissingToken), "{ids}");
+        }
+        // A Bearer value still counts; the first credential wins.
+        let e = r#"{"version":"2.0","identitySource":["GET /x","Bearer b","__session=c"]}"#;
+        assert_eq!(token(e, Some("__session")).as_deref(), Ok("b"));
+        let e = r#"{"version":"2.0","identitySource":["__session=c\u00a0"]}"#;
+        assert_eq!(token(e, Some("__session")), Err(Reason::Malformed));
     }
 
     #[test]
     fn rest_token_and_request() {
         let e = r#"{"type":"TOKEN","authorizationToken":"Bearer t","methodArn":"arn:aws:execute-api:eu-west-1:1:a/s/GET/"}"#;
-        assert_eq!(read_owned(e, None).unwrap().0, Kind::Token);
-        assert_eq!(read_owned(e, None).unwrap().1.as_deref(), Ok("t"));
+        assert_eq!(read_with(e, Source::default()).unwrap().0, Kind::Token);
+        assert_eq!(token(e, None).as_deref(), Ok("t"));
         let e = r#"{"type":"TOKEN","authorizationToken":"","methodArn":"x"}"#;
-        assert_eq!(read_owned(e, None).unwrap().1, Err(Reason::MissingToken));
-        let e =
-            r#"{"type":"REQUEST","methodArn":"m","headers":{"AUTHORIZATION":"Bearer h"},"identitySource":"Bearer i"}"#;
-        assert_eq!(read_owned(e, None).unwrap().1.as_deref(), Ok("h"));
-        let e = r#"{"version":"1.0","type":"REQUEST","methodArn":"m","headers":{},"identitySource":"Bearer i"}"#;
-        assert_eq!(read_owned(e, None).unwrap().1.as_deref(), Ok("i"));
-        let e = r#"{"type":"REQUEST","methodArn":"m","headers":{"Cookie":"__session=c"}}"#;
-        assert_eq!(read_owned(e, Some("__session")).unwrap().1.as_deref(), Ok("c"));
+        assert_eq!(token(e, None), Err(Reason::MissingToken));
+        // With a cookie configured, a bare token is not a credential anywhere.
+        let e = r#"{"type":"TOKEN","authorizationToken":"t.t.t","methodArn":"x"}"#;
+        assert_eq!(token(e, None).as_deref(), Ok("t.t.t"));
+        assert_eq!(token(e, Some("__session")), Err(Reason::MissingToken));
+        let e = r#"{"type":"TOKEN","authorizationToken":"Bearer t.t.t","methodArn":"x"}"#;
+        assert_eq!(token(e, Some("__session")).as_deref(), Ok("t.t.t"));
+        // REST REQUEST: the configured header only (any case), never identitySource-less fallbacks.
+        let e = r#"{"type":"REQUEST","methodArn":"m","headers":{"AUTHORIZATION":"Bearer h","X-Api-Token":"Bearer x","Cookie":"__session=c"}}"#;
+        assert_eq!(token(e, None).as_deref(), Ok("h"));
+        let custom = Source { header: "x-api-token", cookie: None };
+        assert_eq!(read_with(e, custom).unwrap().1.as_deref(), Ok("x"));
+        let cookie = Source { header: "Cookie", cookie: Some("__session") };
+        assert_eq!(read_with(e, cookie).unwrap().1.as_deref(), Ok("c"));
+        let e = r#"{"type":"REQUEST","methodArn":"m","headers":{"Cookie":"__session=c"},"queryStringParameters":{"token":"Bearer q"}}"#;
+        assert_eq!(token(e, Some("__session")), Err(Reason::MissingToken));
+        // A header given twice is ambiguous.
+        let e = r#"{"type":"REQUEST","headers":{"Authorization":"Bearer a","authorization":"Bearer b"}}"#;
+        assert_eq!(token(e, None), Err(Reason::Malformed));
+        let e = r#"{"type":"REQUEST","headers":{"Authorization":"Bearer b"},"multiValueHeaders":{"Authorization":["Bearer a","Bearer b"]}}"#;
+        assert_eq!(token(e, None), Err(Reason::Malformed));
+        let e = r#"{"type":"REQUEST","headers":{"Authorization":"Bearer b"},"multiValueHeaders":{"Authorization":["Bearer b"]}}"#;
+        assert_eq!(token(e, None).as_deref(), Ok("b"));
     }
 
     #[test]
     fn unknown_events() {
-        for e in [r#"{}"#, r#"{"type":"token"}"#, r#"{"version":"1.0"}"#, r#"[]"#, r#""x""#, r#"{"version":2.0}"#] {
-            assert_eq!(read_owned(e, None), Err(Reason::BadEvent), "{e}");
+        for e in [
+            r#"{}"#,
+            r#"{"type":"token"}"#,
+            r#"{"version":"1.0"}"#,
+            r#"{"version":"1.0","type":"TOKEN","authorizationToken":"t"}"#,
+            r#"{"version":"3.0","type":"REQUEST"}"#,
+            r#"{"version":2.0,"type":"REQUEST"}"#,
+            r#"{"version":null,"type":"REQUEST"}"#,
+            r#"[]"#,
+            r#""x""#,
+            r#"{"version":2.0}"#,
+        ] {
+            assert_eq!(read_with(e, Source::default()), Err(Reason::BadEvent), "{e}");
         }
     }
 

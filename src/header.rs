@@ -31,18 +31,26 @@ pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, R
     if header.get("crit").is_some() {
         return Err(Reason::CritHeader);
     }
-    // RFC 7519 §5.1 / RFC 9068 §2.1: "JWT" (case-insensitively) or "at+jwt".
-    if let Some(typ) = header.get("typ") {
-        let ok = typ.as_str().is_some_and(|t| t.eq_ignore_ascii_case("JWT") || t.eq_ignore_ascii_case("at+jwt"));
-        if !ok {
-            return Err(Reason::BadType);
-        }
+    if header.get("typ").is_some_and(|typ| !typ.as_str().is_some_and(known_type)) {
+        return Err(Reason::BadType);
     }
     let kid = match header.get("kid") {
         None => None,
         Some(v) => Some(v.as_str().ok_or(Reason::MalformedKid)?),
     };
     Ok(Header { alg, kid })
+}
+
+/// RFC 7519 §5.1 (`JWT`) or RFC 9068 §2.1 (`at+jwt`), as media types: RFC 7515 §4.1.9 says
+/// a `typ` without `/` means `application/<typ>`, and media types compare case-insensitively
+/// (RFC 2045 §5.1). So `JWT`, `application/jwt`, `at+jwt`, `Application/AT+JWT`; nothing else.
+fn known_type(typ: &str) -> bool {
+    let subtype = match typ.split_once('/') {
+        None => typ,
+        Some((top, sub)) if top.eq_ignore_ascii_case("application") => sub,
+        Some(_) => return false,
+    };
+    subtype.eq_ignore_ascii_case("jwt") || subtype.eq_ignore_ascii_case("at+jwt")
 }
 
 #[cfg(test)]
@@ -64,7 +72,19 @@ mod tests {
     fn accepts_allowed_algorithms_with_optional_kid_and_typ() {
         assert_eq!(check(r#"{"alg":"RS256"}"#), Ok((Alg::RS256, None)));
         assert_eq!(check(r#"{"alg":"PS256","kid":"k1","typ":"jwt"}"#), Ok((Alg::PS256, Some("k1".into()))));
-        assert_eq!(check(r#"{"alg":"RS256","typ":"at+jwt"}"#).map(|h| h.0), Ok(Alg::RS256));
+        // RFC 7515 §4.1.9: the `application/` prefix may be omitted; case-insensitive.
+        for typ in [
+            "JWT",
+            "jwt",
+            "application/jwt",
+            "APPLICATION/JWT",
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+Jwt",
+        ] {
+            assert_eq!(check(&format!(r#"{{"alg":"RS256","typ":"{typ}"}}"#)).map(|h| h.0), Ok(Alg::RS256), "{typ}");
+        }
     }
 
     #[test]
@@ -79,6 +99,21 @@ mod tests {
     fn refuses_crit_bad_typ_bad_kid_duplicates_and_non_objects() {
         assert_eq!(check(r#"{"alg":"RS256","crit":["exp"],"exp":1}"#), Err(Reason::CritHeader));
         assert_eq!(check(r#"{"alg":"RS256","typ":"JWE"}"#), Err(Reason::BadType));
+        for bad in [
+            r#""application/jose""#,
+            r#""text/jwt""#,
+            r#""application/jwt/x""#,
+            r#""application/jwt; charset=utf-8""#,
+            r#""/jwt""#,
+            r#""application/""#,
+            r#""jwt ""#,
+            r#""at+jwt+x""#,
+            r#""application/at-jwt""#,
+            r#"1"#,
+            r#"null"#,
+        ] {
+            assert_eq!(check(&format!(r#"{{"alg":"RS256","typ":{bad}}}"#)), Err(Reason::BadType), "{bad}");
+        }
         assert_eq!(check(r#"{"alg":"RS256","kid":7}"#), Err(Reason::MalformedKid));
         assert_eq!(check(r#"{"alg":"RS256","alg":"RS256"}"#), Err(Reason::DuplicateMember));
         assert_eq!(check(r#"{"alg":"HS256","alg":"RS256"}"#), Err(Reason::DuplicateMember));

@@ -229,6 +229,7 @@ mod tests {
         }
     }
 
+    #[test]
     fn every_code_and_its_status_class() {
         for (i, (r, code, status)) in TABLE.iter().enumerate() {
             assert_eq!(row(*r), i, "{r:?} is listed once, in its row");

@@ -57,6 +57,7 @@ fn defaults() {
     assert!(a.policy.issuers.is_empty() && a.policy.audiences.is_empty() && a.policy.authorized_parties.is_empty());
     assert!(a.policy.require.is_empty() && a.context.is_empty());
     assert_eq!(a.cookie, None);
+    assert_eq!(a.token_header, "Authorization");
     assert_eq!(a.format, Format::Simple);
     assert_eq!(a.keys.len(), 1);
 }
@@ -314,6 +315,24 @@ fn malformed_rules_context_claims_cookie_and_format_are_refused() {
     for bad in ["json", "policy", "IAM", "Simple", "simple,iam"] {
         refused(&[("JWT_RESPONSE_FORMAT", bad)], "JWT_RESPONSE_FORMAT");
     }
+}
+
+/// `JWT_TOKEN_HEADER` (REST REQUEST events) must be an HTTP field name (RFC 9110 §5.1: a
+/// token); `Cookie` needs `JWT_TOKEN_COOKIE`, or the whole Cookie header would be the token.
+#[test]
+fn the_token_header_is_an_http_field_name() {
+    for (value, want) in
+        [("X-Api-Token", "X-Api-Token"), (" authorization ", "authorization"), ("x_token.v2", "x_token.v2")]
+    {
+        assert_eq!(with_key_a(&[("JWT_TOKEN_HEADER", value)]).token_header, want);
+    }
+    for bad in ["X Api", "X-Api:", "Authorization:", "a\u{e9}", "(x)", "a,b", "a;b", "x\ty", "\"x\""] {
+        refused(&[("JWT_TOKEN_HEADER", bad)], "JWT_TOKEN_HEADER");
+    }
+    refused(&[("JWT_TOKEN_HEADER", "Cookie")], "JWT_TOKEN_HEADER");
+    refused(&[("JWT_TOKEN_HEADER", "cookie")], "JWT_TOKEN_HEADER");
+    let a = with_key_a(&[("JWT_TOKEN_HEADER", "Cookie"), ("JWT_TOKEN_COOKIE", "__session")]);
+    assert_eq!((a.token_header.as_str(), a.cookie.as_deref()), ("Cookie", Some("__session")));
 }
 
 #[test]

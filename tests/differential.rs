@@ -148,7 +148,12 @@ fn classify(token: &[u8], p: Policy, now: u64) -> Option<Difference> {
         return Some(Difference::Crit);
     }
     if let Some(t) = header.get("typ") {
-        let known = t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("JWT") || t.eq_ignore_ascii_case("at+jwt"));
+        // RFC 7515 §4.1.9: `application/` optional, case-insensitive.
+        let known = t.as_str().is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            let sub = t.strip_prefix("application/").unwrap_or(&t);
+            !sub.contains('/') && (sub == "jwt" || sub == "at+jwt")
+        });
         if !known {
             return Some(Difference::Typ);
         }
@@ -290,7 +295,8 @@ fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer) -> Vec<u8>
         0..=69 => header.push(("typ", "\"JWT\"".into())),
         70..=79 => {}
         80..=89 => header.push(("typ", "\"at+jwt\"".into())),
-        90..=94 => header.push(("typ", "\"jwt\"".into())),
+        90..=92 => header.push(("typ", "\"jwt\"".into())),
+        93..=94 => header.push(("typ", "\"Application/At+JWT\"".into())),
         _ => header.push(("typ", "\"JWE\"".into())),
     }
     if rng.percent(50) {

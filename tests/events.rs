@@ -1,5 +1,5 @@
 //! Events → responses: HTTP API 2.0 (simple and `iam`), REST TOKEN and REQUEST (IAM policy,
-//! Deny, `Unauthorized`), token sources (identitySource, headers, cookies), stage wildcard,
+//! Deny, `Unauthorized`), the Bearer scheme, stage wildcard,
 //! and unknown or malformed events — which must be refused without a panic, after which
 //! the same scratch buffers keep serving.
 
@@ -16,35 +16,21 @@ fn bearer() -> String {
 #[test]
 fn v2_valid_token_is_allowed_with_sub_in_context() {
     let auth = default_authorizer();
-    for event in [v2_event(&bearer(), true), v2_event(&bearer(), false)] {
-        let out = handle(&auth, &event);
-        assert_eq!(out.simple_allow(), &json!({ "sub": "user_2abc" }));
-        assert_eq!(out.json, Some(json!({ "isAuthorized": true, "context": { "sub": "user_2abc" } })));
-    }
+    let out = handle(&auth, &v2_event(&bearer(), true));
+    assert_eq!(out.simple_allow(), &json!({ "sub": "user_2abc" }));
+    assert_eq!(out.json, Some(json!({ "isAuthorized": true, "context": { "sub": "user_2abc" } })));
+    // Only the identity source is read (tests/token_source.rs has the rest of that rule).
+    assert_eq!(handle(&auth, &v2_event(&bearer(), false)).simple_deny(), Reason::MissingToken);
 }
 
 #[test]
-fn v2_token_sources_and_bearer_scheme() {
+fn v2_bearer_scheme() {
     let auth = default_authorizer();
     let token = valid_token();
-    // identitySource wins over the header; the first non-empty entry is used.
-    let e = v2_event_with(
-        json!({ "identitySource": ["", format!("Bearer {token}")], "headers": { "authorization": "Bearer junk" } }),
-    );
-    handle(&auth, &e).simple_allow();
-    let e = v2_event_with(
-        json!({ "identitySource": ["Bearer junk"], "headers": { "authorization": format!("Bearer {token}") } }),
-    );
-    assert_eq!(handle(&auth, &e).simple_deny(), Reason::Malformed);
-    // The header name is case-insensitive; the scheme too; a bare token is accepted.
-    for (name, value) in [
-        ("authorization", format!("Bearer {token}")),
-        ("Authorization", format!("bearer {token}")),
-        ("AUTHORIZATION", format!("BEARER  {token} ")),
-        ("aUtHoRiZaTiOn", token.clone()),
-    ] {
-        let e = v2_event_with(json!({ "headers": { "host": "x", name: value } }));
-        handle(&auth, &e).simple_allow();
+    let ids = |value: serde_json::Value| v2_event_with(json!({ "identitySource": [value] }));
+    // The scheme is case-insensitive; one or more SP follow it; a bare token is accepted.
+    for value in [format!("Bearer {token}"), format!("bearer {token}"), format!("BEARER  {token} "), token.clone()] {
+        handle(&auth, &ids(json!(value))).simple_allow();
     }
     // Other schemes, empty values, missing tokens.
     for (value, reason) in [
@@ -54,14 +40,10 @@ fn v2_token_sources_and_bearer_scheme() {
         ("".to_owned(), Reason::MissingToken),
         ("   ".to_owned(), Reason::MissingToken),
     ] {
-        let e = v2_event_with(json!({ "headers": { "authorization": value } }));
-        assert_eq!(handle(&auth, &e).simple_deny(), reason, "{value:?}");
+        assert_eq!(handle(&auth, &ids(json!(value))).simple_deny(), reason, "{value:?}");
     }
     assert_eq!(handle(&auth, &v2_event_with(json!({}))).simple_deny(), Reason::MissingToken);
-    let e = v2_event_with(json!({ "headers": { "authorization": 12345 } }));
-    assert_eq!(handle(&auth, &e).simple_deny(), Reason::MissingToken);
-    let e = v2_event_with(json!({ "headers": { "x-authorization": format!("Bearer {token}") } }));
-    assert_eq!(handle(&auth, &e).simple_deny(), Reason::MissingToken);
+    assert_eq!(handle(&auth, &ids(json!(12345))).simple_deny(), Reason::MissingToken);
 }
 
 #[test]
@@ -82,32 +64,25 @@ fn every_invalid_token_is_the_same_bare_v2_deny() {
 }
 
 #[test]
-fn cookie_source_is_opt_in_v2_cookies_and_cookie_header() {
+fn cookie_source_is_opt_in_and_read_from_the_identity_source() {
     let token = valid_token();
     let plain = default_authorizer();
     let auth = with_key_a(&[("JWT_TOKEN_COOKIE", "__session")]);
-    let from_cookies = v2_event_with(json!({ "cookies": ["theme=dark", format!("__session={token}"), "x=y"] }));
-    assert_eq!(handle(&plain, &from_cookies).simple_deny(), Reason::MissingToken, "opt-in only");
-    handle(&auth, &from_cookies).simple_allow();
-    let from_header =
-        v2_event_with(json!({ "headers": { "Cookie": format!("theme=dark; __session={token}; other=1") } }));
-    assert_eq!(handle(&plain, &from_header).simple_deny(), Reason::MissingToken);
-    handle(&auth, &from_header).simple_allow();
+    let cookie = format!("theme=dark; __session={token}; other=1");
+    let from_cookie_header = v2_event_with(json!({ "identitySource": [cookie] }));
+    assert_eq!(handle(&plain, &from_cookie_header).simple_deny(), Reason::BadScheme, "opt-in only");
+    handle(&auth, &from_cookie_header).simple_allow();
     // A differently named cookie is not read; a name that merely ends the same is not either.
-    let other = v2_event_with(json!({ "cookies": [format!("session={token}"), format!("x__session={token}")] }));
+    let other = v2_event_with(json!({ "identitySource": [format!("session={token}; x__session={token}")] }));
     assert_eq!(handle(&auth, &other).simple_deny(), Reason::MissingToken);
-    // The cookie is read only when there is no Authorization value.
-    let both = v2_event_with(
-        json!({ "cookies": [format!("__session={token}")], "headers": { "authorization": "Bearer junk" } }),
-    );
-    assert_eq!(handle(&auth, &both).simple_deny(), Reason::Malformed);
     // An invalid cookie token is refused like any other.
-    let bad = v2_event_with(json!({ "cookies": ["__session=aaa.bbb.ccc"] }));
+    let bad = v2_event_with(json!({ "identitySource": ["__session=aaa.bbb.ccc"] }));
     assert!(matches!(handle(&auth, &bad).simple_deny(), Reason::BadBase64 | Reason::BadJson));
-    // REST REQUEST: the Cookie header.
+    // REST REQUEST: the Cookie header when it is JWT_TOKEN_HEADER.
     let rest = request_event(json!({ "cookie": format!("__session={token}") }));
-    assert_eq!(handle(&auth, &rest).policy().1, "Allow");
-    assert_eq!(handle(&plain, &rest).unauthorized(), Reason::MissingToken);
+    let cookie_header = with_key_a(&[("JWT_TOKEN_COOKIE", "__session"), ("JWT_TOKEN_HEADER", "Cookie")]);
+    assert_eq!(handle(&cookie_header, &rest).policy().1, "Allow");
+    assert_eq!(handle(&auth, &rest).unauthorized(), Reason::MissingToken, "the default header is Authorization");
 }
 
 #[test]
@@ -187,7 +162,7 @@ fn rest_token_authentication_failures_are_unauthorized() {
 }
 
 #[test]
-fn rest_request_reads_headers_case_insensitively_then_identity_source() {
+fn rest_request_reads_the_token_header_case_insensitively_and_1_0_the_identity_source() {
     let auth = default_authorizer();
     let token = valid_token();
     for name in ["Authorization", "authorization", "AUTHORIZATION", "AuThOrIzAtIoN"] {
@@ -199,14 +174,18 @@ fn rest_request_reads_headers_case_insensitively_then_identity_source() {
             "{name}"
         );
     }
-    // No Authorization header: identitySource (a comma-separated string in payload 1.0).
+    // Payload 1.0: identitySource (a comma-separated string), never the header.
     let mut e: serde_json::Value = serde_json::from_str(&request_event(json!({ "Host": "x" }))).unwrap();
     e["version"] = json!("1.0");
     e["identitySource"] = json!(format!("Bearer {token}"));
     assert_eq!(handle(&auth, &e.to_string()).policy().1, "Allow");
-    // The header takes precedence over identitySource. (A payload 1.0 event comes from an
-    // HTTP API, where a refusal is a Deny policy: see tests/responses.rs.)
+    // The identity source alone: a header is never read for a 1.0 event.
     e["headers"]["authorization"] = json!("Bearer junk");
+    assert_eq!(handle(&auth, &e.to_string()).policy().1, "Allow");
+    // A payload 1.0 event comes from an HTTP API, where a refusal is a Deny policy
+    // (tests/responses.rs).
+    e["identitySource"] = json!("Bearer junk");
+    e["headers"]["authorization"] = json!(format!("Bearer {token}"));
     let out = handle(&auth, &e.to_string());
     assert_eq!((out.policy().1.as_str(), out.reason), ("Deny", Some(Reason::Malformed)));
     // Missing token → Unauthorized; a rule failure → Deny.
@@ -340,9 +319,8 @@ fn json_escapes_in_the_event_are_decoded_before_use() {
     let auth = default_authorizer();
     let token = valid_token();
     // `\/` and `\u0042earer` are the same characters to any JSON reader.
-    let escaped =
-        format!(r#"{{"version":"2.0","routeArn":"{ROUTE_ARN}","headers":{{"authorization":"\u0042earer {token}"}}}}"#);
+    let escaped = format!(r#"{{"version":"2.0","routeArn":"{ROUTE_ARN}","identitySource":["\u0042earer {token}"]}}"#);
     handle(&auth, &escaped).simple_allow();
-    let name_escaped = format!(r#"{{"version":"2.0","headers":{{"\u0061uthorization":"Bearer {token}"}}}}"#);
+    let name_escaped = format!(r#"{{"version":"2.0","\u0069dentitySource":["Bearer {token}"]}}"#);
     handle(&auth, &name_escaped).simple_allow();
 }

@@ -187,14 +187,20 @@ pub static CONFIG_VARS: std::sync::LazyLock<Vec<&'static str>> = std::sync::Lazy
     jwt_authorizer::config::VARIABLES.iter().copied().filter(|v| *v != "JWT_JWKS_FILE").collect()
 });
 
-/// An event of each flavour carrying `token` (for the config target and the seeds).
-pub fn events_with(token: &str) -> [String; 3] {
+/// An event of each flavour carrying `token` in its identity source (for the config target
+/// and the seeds): 2.0 with an Authorization and with a Cookie identity source (next to
+/// `$context.routeKey`), 1.0, REST TOKEN, and REST REQUEST (the default `JWT_TOKEN_HEADER`).
+pub fn events_with(token: &str) -> [String; 5] {
     let arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/orders";
     [
         format!(
             r#"{{"version":"2.0","type":"REQUEST","routeArn":"{arn}","identitySource":["Bearer {token}"],"headers":{{}}}}"#
         ),
+        format!(
+            r#"{{"version":"2.0","type":"REQUEST","routeArn":"{arn}","identitySource":["a=1; {COOKIE}={token}","GET /orders"],"headers":{{"cookie":"a=1; {COOKIE}={token}"}}}}"#
+        ),
+        format!(r#"{{"version":"1.0","type":"REQUEST","methodArn":"{arn}","identitySource":"Bearer {token}","headers":{{}}}}"#),
         format!(r#"{{"type":"TOKEN","authorizationToken":"Bearer {token}","methodArn":"{arn}"}}"#),
-        format!(r#"{{"type":"REQUEST","methodArn":"{arn}","headers":{{"Cookie":"a=1; {COOKIE}={token}"}}}}"#),
+        format!(r#"{{"type":"REQUEST","methodArn":"{arn}","headers":{{"Authorization":"Bearer {token}"}}}}"#),
     ]
 }

@@ -92,6 +92,8 @@ pub enum TypChoice {
     JwtLower,
     AtJwt,
     AtJwtUpper,
+    AppJwt,
+    AppAtJwtMixed,
     Json(J),
 }
 
@@ -254,6 +256,8 @@ impl Case {
             TypChoice::JwtLower => Some(J::Str("jwt".into())),
             TypChoice::AtJwt => Some(J::Str("at+jwt".into())),
             TypChoice::AtJwtUpper => Some(J::Str("AT+JWT".into())),
+            TypChoice::AppJwt => Some(J::Str("application/jwt".into())),
+            TypChoice::AppAtJwtMixed => Some(J::Str("Application/At+JWT".into())),
             TypChoice::Json(j) => Some(j.clone()),
         };
         m.extend(typ.map(|t| ("typ".to_owned(), t)));
@@ -431,9 +435,14 @@ fn predict(header: &J, claims: &J, texts: [&str; 2], signed_with: Alg, token_len
         return Err("crit is present".into());
     }
     if let Some(t) = h.get("typ") {
-        let ok = t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("jwt") || t.eq_ignore_ascii_case("at+jwt"));
+        // RFC 7515 §4.1.9: `application/` may be omitted; media types are case-insensitive.
+        let ok = t.as_str().is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            let sub = t.strip_prefix("application/").unwrap_or(&t);
+            sub == "jwt" || sub == "at+jwt"
+        });
         if !ok {
-            return Err("typ is neither JWT nor at+jwt".into());
+            return Err("typ is neither (application/)JWT nor (application/)at+jwt".into());
         }
     }
     // Two JWKS keys and no PEM: only kid `fuzz-key` selects the key that signed.

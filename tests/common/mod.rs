@@ -202,6 +202,13 @@ impl Outcome {
         self.reason.expect("a deny carries a reason")
     }
 
+    /// An IAM `Deny` policy (HTTP 403: how HTTP APIs answered with policies refuse); returns
+    /// the reason.
+    pub fn deny_policy(&self) -> Reason {
+        assert_eq!(self.policy().1, "Deny");
+        self.reason.expect("a deny carries a reason")
+    }
+
     /// An IAM policy with one statement; returns (principalId, effect, resource, context).
     pub fn policy(&self) -> (String, String, String, Value) {
         let json = self.json.as_ref().expect("a policy document");

@@ -50,6 +50,7 @@ def of_type(cfn, type_):
 
 class CommonChecks:
     template = ""
+    not_parameters = NOT_PARAMETERS
 
     def setUp(self):
         self.t = load(self.template)
@@ -69,7 +70,7 @@ class CommonChecks:
         env = self.fn["Properties"]["Environment"]["Variables"]
         known = config_variables()
         self.assertEqual(set(env) - known, set(), "the template sets variables the function does not read")
-        self.assertEqual(known - set(env) - NOT_PARAMETERS - {"JWT_RESPONSE_FORMAT"}, set(),
+        self.assertEqual(known - set(env) - self.not_parameters - {"JWT_RESPONSE_FORMAT"}, set(),
                          "variables the template cannot set")
         params = self.t["Parameters"]
         for var, value in env.items():
@@ -144,6 +145,8 @@ class CommonChecks:
 
 class HttpApiTemplate(CommonChecks, unittest.TestCase):
     template = "template.yaml"
+    # Payload 2.0 events carry identitySource; JWT_TOKEN_HEADER is only read from REST REQUEST events.
+    not_parameters = NOT_PARAMETERS | {"JWT_TOKEN_HEADER"}
 
     def test_simple_response_request_authorizer_cached_on_the_authorization_header(self):
         cfn = translate(self.template, {"CacheTtlSeconds": "45"})
@@ -161,6 +164,26 @@ class HttpApiTemplate(CommonChecks, unittest.TestCase):
         perms = [p["Properties"] for p in of_type(cfn, "AWS::Lambda::Permission").values()]
         self.assertTrue(any(p["FunctionName"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
                             and "/authorizers/" in json.dumps(p["SourceArn"]) for p in perms), perms)
+
+    def test_the_readme_cookie_setup_keys_the_cache_on_the_cookie_header(self):
+        # README.md, "Cookies (Clerk's __session)": identity source $request.header.Cookie and
+        # JWT_TOKEN_COOKIE=__session on the function; the function parses the cookie out of it.
+        t = copy.deepcopy(load(self.template))
+        identity = t["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["JwtAuthorizer"]["Identity"]
+        identity["Headers"] = ["Cookie"]
+        env = t["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+        env["JWT_TOKEN_COOKIE"] = "__session"
+        self.assertIn("JWT_TOKEN_COOKIE", config_variables())
+        readme = (ROOT / "README.md").read_text()
+        for snippet in ("Headers: [Cookie]", "JWT_TOKEN_COOKIE: __session"):
+            self.assertTrue(snippet in readme, f"README.md no longer shows {snippet!r}")
+        for r in t["Resources"].values():
+            if "CodeUri" in r.get("Properties", {}):
+                r["Properties"]["CodeUri"] = "s3://bucket/key.zip"
+        cfn = transform(t, {}, _Loader())
+        (api,) = of_type(cfn, "AWS::ApiGatewayV2::Api").values()
+        (scheme,) = api["Properties"]["Body"]["components"]["securitySchemes"].values()
+        self.assertEqual(scheme["x-amazon-apigateway-authorizer"]["identitySource"], ["$request.header.Cookie"])
 
     def test_sample_route_is_protected_and_preflights_skip_the_authorizer(self):
         cfn = translate(self.template, {"CorsAllowOrigin": "https://app.example.com"})
@@ -191,6 +214,31 @@ class RestApiTemplate(CommonChecks, unittest.TestCase):
         self.assertIn(a["authorizerResultTtlInSeconds"], ({"Ref": "CacheTtlSeconds"}, "45", 45))
         perms = [p["Properties"] for p in of_type(cfn, "AWS::Lambda::Permission").values()]
         self.assertTrue(any(p["FunctionName"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]} for p in perms))
+
+    def test_token_header_is_one_parameter_for_the_cache_key_and_jwt_token_header(self):
+        env = self.fn["Properties"]["Environment"]["Variables"]
+        self.assertEqual(env["JWT_TOKEN_HEADER"], {"Ref": "TokenHeader"})
+        self.assertEqual(self.t["Parameters"]["TokenHeader"]["Default"], "Authorization")  # the function's default
+        cfn = translate(self.template, {"TokenHeader": "X-Api-Token"})
+        (api,) = of_type(cfn, "AWS::ApiGateway::RestApi").values()
+        body = api["Properties"]["Body"]
+        (scheme,) = body["securityDefinitions"].values()
+        self.assertEqual((scheme["in"], scheme["name"]), ("header", "X-Api-Token"))
+        self.assertIn("${TokenHeader}", json.dumps(body["paths"]["/orders"]["options"]))  # CORS allows it
+        # As a REQUEST authorizer (README.md, "The REST API variant"), the identity source is the
+        # header the function reads.
+        t = copy.deepcopy(self.t)
+        a = t["Resources"]["RestApi"]["Properties"]["Auth"]["Authorizers"]["JwtTokenAuthorizer"]
+        a["FunctionPayloadType"] = "REQUEST"
+        a["Identity"] = {"Headers": [env["JWT_TOKEN_HEADER"]], "ReauthorizeEvery": {"Ref": "CacheTtlSeconds"}}
+        for r in t["Resources"].values():
+            if "CodeUri" in r.get("Properties", {}):
+                r["Properties"]["CodeUri"] = "s3://bucket/key.zip"
+        cfn = transform(t, {"TokenHeader": "X-Api-Token"}, _Loader())
+        (api,) = of_type(cfn, "AWS::ApiGateway::RestApi").values()
+        (scheme,) = api["Properties"]["Body"]["securityDefinitions"].values()
+        a = scheme["x-amazon-apigateway-authorizer"]
+        self.assertEqual((a["type"], a["identitySource"]), ("request", "method.request.header.X-Api-Token"))
 
     def test_sample_route_is_protected_and_preflights_skip_the_authorizer(self):
         cfn = translate(self.template)
