@@ -32,6 +32,9 @@ const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
 const USER_AGENT: &str = concat!("jwt-authorizer/", env!("CARGO_PKG_VERSION"));
 /// Time an answer may take when no invocation deadline applies (none sent, or already past).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one attempt to report an init error may take, and all attempts together.
+pub const INIT_ERROR_ATTEMPT: Duration = Duration::from_secs(3);
+pub const INIT_ERROR_BUDGET: Duration = Duration::from_secs(10);
 /// Longest request id accepted. Lambda's are UUIDs, 36 characters such as
 /// `8476a536-e9f4-11e8-9739-2dfe598c3fcd`
 /// (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>); 64 leaves room for
@@ -234,15 +237,33 @@ impl Client {
         self.post(Some(deadline))
     }
 
-    /// Reports an initialization failure (`POST /runtime/init/error`), within
-    /// [`DEFAULT_TIMEOUT`].
+    /// Reports an initialization failure (`POST /runtime/init/error`) and returns the
+    /// acknowledgement's status. Lambda freezes or ends the process after this, so it is
+    /// the only report there will be: an attempt that gets no answer within
+    /// [`INIT_ERROR_ATTEMPT`] (an emulator such as `cargo lambda watch` can leave it
+    /// unanswered while it starts the invocation), cannot connect, or is answered 5xx is
+    /// made again on a new connection, until [`INIT_ERROR_BUDGET`] is spent.
     pub fn init_error(&mut self, error_type: &str, message: &str) -> Result<u16, Error> {
         let body = diagnostic(error_type, message);
-        self.out.clear();
         let path = format!("{}{INIT_ERROR}", self.prefix);
-        write_head(&mut self.out, "POST", &path, &self.host, Some(body.len()), Some(error_type));
-        self.out.extend_from_slice(body.as_bytes());
-        self.post(Some(Instant::now() + DEFAULT_TIMEOUT))
+        let until = Instant::now() + INIT_ERROR_BUDGET;
+        loop {
+            self.out.clear();
+            write_head(&mut self.out, "POST", &path, &self.host, Some(body.len()), Some(error_type));
+            self.out.extend_from_slice(body.as_bytes());
+            let result = self.post(Some((Instant::now() + INIT_ERROR_ATTEMPT).min(until)));
+            let again = match &result {
+                Ok(status) => *status >= 500,
+                Err(Error::Io(_)) => true,
+                Err(_) => false,
+            };
+            let pause = Duration::from_millis(100);
+            if !again || Instant::now() + pause >= until {
+                return result;
+            }
+            self.conn = None;
+            std::thread::sleep(pause);
+        }
     }
 
     fn post(&mut self, deadline: Option<Instant>) -> Result<u16, Error> {
@@ -302,7 +323,7 @@ fn into_error(failure: http::Failure) -> Error {
 }
 
 fn timed_out() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "the invocation deadline passed")
+    io::Error::new(io::ErrorKind::TimedOut, "no answer before the deadline")
 }
 
 /// Time left before `deadline`, or a `TimedOut` error once it is spent.

@@ -417,3 +417,209 @@ fn read_trailers(stream: &mut impl Read, buffer: &mut Buffer) -> Result<(), Fail
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `prefix`, then `pattern` repeated without end (a server that keeps sending), in reads
+    /// of at most `piece` bytes; after `cap` bytes it ends the stream, so a missing limit
+    /// shows as a wrong answer, not a hung test.
+    struct Endless {
+        prefix: Vec<u8>,
+        pattern: Vec<u8>,
+        piece: usize,
+        sent: usize,
+        cap: usize,
+    }
+
+    impl Endless {
+        fn new(prefix: &[u8], pattern: &[u8]) -> Endless {
+            Endless { prefix: prefix.to_vec(), pattern: pattern.to_vec(), piece: 10_000, sent: 0, cap: 32 << 20 }
+        }
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.piece).min(self.cap - self.sent);
+            for (i, b) in buf[..n].iter_mut().enumerate() {
+                let at = self.sent + i;
+                *b = match self.prefix.get(at) {
+                    Some(&b) => b,
+                    None => self.pattern[(at - self.prefix.len()) % self.pattern.len()],
+                };
+            }
+            self.sent += n;
+            Ok(n)
+        }
+    }
+
+    fn read_all(stream: &mut impl Read) -> (Result<Response, Failure>, Buffer, Vec<u8>, Vec<(String, Vec<u8>)>) {
+        let mut buffer = Buffer::new();
+        let mut body = Vec::new();
+        let mut seen = Vec::new();
+        let r = read_response(stream, &mut buffer, &mut body, &mut |n: &str, v: &[u8]| {
+            seen.push((n.to_owned(), v.to_vec()));
+            Ok(())
+        });
+        assert!(buffer.pending().len() <= MAX_HEAD, "buffered {} bytes", buffer.pending().len());
+        assert!(body.len() <= MAX_BODY);
+        (r, buffer, body, seen)
+    }
+
+    fn read(bytes: &[u8]) -> (Result<Response, Failure>, Vec<u8>, Vec<(String, Vec<u8>)>) {
+        let (r, _, body, seen) = read_all(&mut &bytes[..]);
+        (r, body, seen)
+    }
+
+    fn protocol_error(r: &Result<Response, Failure>) -> &'static str {
+        match r {
+            Err(Failure::Fatal(Error::Protocol(what))) => what,
+            other => panic!("expected a protocol error, got {other:?}"),
+        }
+    }
+
+    fn endless_error(prefix: &[u8], pattern: &[u8]) -> &'static str {
+        let (r, ..) = read_all(&mut Endless::new(prefix, pattern));
+        protocol_error(&r)
+    }
+
+    #[test]
+    fn endless_streams_stop_at_their_limit() {
+        assert_eq!(endless_error(b"HTTP/1.1 200 OK\r\nX-Long: ", b"a"), "response head too large");
+        assert_eq!(endless_error(b"HTTP/1.1 200 OK\r\nX-Long: ", b"\x00"), "response head too large");
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert_eq!(endless_error(&[&chunked[..], b"1;ext="].concat(), b"x"), "chunk-size line too long");
+        let mut chunk = b"ffff\r\n".to_vec();
+        chunk.extend(std::iter::repeat_n(b'c', 0xffff));
+        chunk.extend_from_slice(b"\r\n");
+        assert_eq!(endless_error(chunked, &chunk), "response body larger than the limit");
+        assert_eq!(endless_error(chunked, b"3\r\nccc\r\n"), "response body larger than the limit");
+        assert_eq!(endless_error(&[&chunked[..], b"0\r\nX-T: "].concat(), b"t"), "trailer section too large");
+        assert_eq!(endless_error(b"HTTP/1.1 200 OK\r\n\r\n", b"body"), "response body larger than the limit");
+        assert_eq!(endless_error(b"", b"HTTP/1.1 100 Continue\r\n\r\n"), "too many interim (1xx) responses");
+        assert_eq!(endless_error(b"HTTP/1.1 200 OK\r\n", b"X-A: b\r\n"), "too many header fields");
+    }
+
+    #[test]
+    fn sizes_at_and_past_the_limits() {
+        let len = |n: usize| format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n").into_bytes();
+        let (r, _, body, _) = read_all(&mut Endless::new(&len(MAX_BODY), b"b"));
+        assert_eq!(r.unwrap(), Response { status: 200, reusable: false }, "bytes left over: not reusable");
+        assert_eq!(body.len(), MAX_BODY);
+        assert_eq!(protocol_error(&read(&len(MAX_BODY + 1)).0), "response body larger than the limit");
+        let huge = b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999999\r\n\r\n";
+        assert_eq!(protocol_error(&read(huge).0), "response body larger than the limit");
+        // A chunk of 2^64-1 bytes (issue 8: it once grew the buffer without bound).
+        let chunk = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n";
+        assert_eq!(endless_error(chunk, b"x"), "response body larger than the limit");
+        let two = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\nfffffffffffffff\r\n";
+        assert_eq!(endless_error(two, b"x"), "response body larger than the limit");
+        // The head may be just under its limit.
+        let mut head = b"HTTP/1.1 204 No Content\r\nX: ".to_vec();
+        head.resize(MAX_HEAD - 4, b'v');
+        head.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(read(&head).0.unwrap().status, 204);
+    }
+
+    #[test]
+    fn framing_is_strict() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}", "more than one Content-Length"),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}x", "more than one Content-Length"),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n{}", "malformed Content-Length"),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\n{}", "malformed Content-Length"),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}", "malformed Content-Length"),
+            (b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n{}", "malformed Content-Length"),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                "both Content-Length and Transfer-Encoding",
+            ),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "unsupported Transfer-Encoding"),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "more than one Transfer-Encoding",
+            ),
+            (b"HTTP/1.1 +200 OK\r\nContent-Length: 0\r\n\r\n", "malformed status line"),
+            (b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", "malformed status line"),
+            (b"HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n", "malformed status line"),
+            (b"HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n", "status code out of range"),
+            (b"HTTP/1.1 600 High\r\nContent-Length: 0\r\n\r\n", "status code out of range"),
+            (b"HTTP/2 200 OK\r\n\r\n", "not an HTTP/1.x response"),
+            (b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "empty line before a status line"),
+            (b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", "framing header on a response without content"),
+            (
+                b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "framing header on a response without content",
+            ),
+            (b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n", "framing header on a response without content"),
+            (b"HTTP/1.1 204 No Content\r\n\r\n{}", "content after a response that has none"),
+            (b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello", "content after a response that has none"),
+            (
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
+                "101 Switching Protocols without an Upgrade request",
+            ),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", "malformed chunk size"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", "malformed chunk size"),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
+                "chunk data not followed by CRLF",
+            ),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}", "connection closed inside a response body"),
+            (b"HTTP/1.1 200 OK\r\nX-Ok: 1\r\nno colon\r\n\r\n", "malformed header field"),
+            (b"HTTP/1.1 200 OK\r\nX\x00Bad: 1\r\n\r\n", "malformed header field"),
+        ];
+        for (bytes, expected) in cases {
+            let (r, ..) = read(bytes);
+            assert_eq!(protocol_error(&r), *expected, "{:?}", String::from_utf8_lossy(bytes));
+        }
+        assert!(matches!(read(b"").0, Err(Failure::BeforeResponse(_))), "nothing at all: retry on a new connection");
+    }
+
+    #[test]
+    fn well_formed_responses_and_reuse() {
+        let (r, body, seen) = read(b"HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\nX-Final:  v \r\nContent-Length: 2\r\n\r\n{}");
+        assert_eq!(r.unwrap(), Response { status: 200, reusable: true });
+        assert_eq!(body, b"{}");
+        assert_eq!(seen, [("X-Final".to_owned(), b"v".to_vec())], "only the final response's fields, trimmed");
+        let (r, body, _) = read(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n4\r\n{\"a\"\r\n3;ext=1\r\n:1}\r\n0\r\nX-Trailer: y\r\n\r\n");
+        assert_eq!((r.unwrap().reusable, &body[..]), (true, &b"{\"a\":1}"[..]));
+        let (r, body, _) = read(b"HTTP/1.1 200 OK\r\n\r\nto the end");
+        assert_eq!((r.unwrap().reusable, &body[..]), (false, &b"to the end"[..]), "read to EOF: never reused");
+        assert!(!read(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").0.unwrap().reusable);
+        assert!(
+            !read(b"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n").0.unwrap().reusable
+        );
+        assert!(
+            !read(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n").0.unwrap().reusable,
+            "leftover"
+        );
+        assert!(read(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n").0.unwrap().reusable);
+        // RFC 9110 §5.5: control bytes in a field value become spaces; the response stands.
+        let (r, _, seen) = read(b"HTTP/1.1 200 OK\r\nX-Trace: a\x00b\x01c\x7fd\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(r.unwrap().status, 200);
+        assert_eq!(seen[0].1, b"a b c d");
+    }
+
+    #[test]
+    fn several_responses_on_one_stream_in_small_pieces() {
+        let one = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+        let two = b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n";
+        let all = [&one[..], &two[..]].concat();
+        struct Pieces<'a>(&'a [u8]);
+        impl Read for Pieces<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(self.0.len()).min(1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut stream = Pieces(&all);
+        let (mut buffer, mut body) = (Buffer::new(), Vec::new());
+        let r = read_response(&mut stream, &mut buffer, &mut body, &mut |_: &str, _: &[u8]| Ok(())).unwrap();
+        assert_eq!((r.status, r.reusable, &body[..]), (200, true, &b"abc"[..]));
+        let r = read_response(&mut stream, &mut buffer, &mut body, &mut |_: &str, _: &[u8]| Ok(())).unwrap();
+        assert_eq!((r.status, r.reusable, &body[..]), (202, true, &b"de"[..]));
+    }
+}
