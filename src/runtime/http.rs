@@ -463,7 +463,10 @@ mod tests {
         }
     }
 
-    fn read_all(stream: &mut impl Read) -> (Result<Response, Failure>, Buffer, Vec<u8>, Vec<(String, Vec<u8>)>) {
+    /// The fields the reader handed over.
+    type Fields = Vec<(String, Vec<u8>)>;
+
+    fn read_all(stream: &mut impl Read) -> (Result<Response, Failure>, Buffer, Vec<u8>, Fields) {
         let mut buffer = Buffer::new();
         let mut body = Vec::new();
         let mut seen = Vec::new();
@@ -476,7 +479,7 @@ mod tests {
         (r, buffer, body, seen)
     }
 
-    fn read(bytes: &[u8]) -> (Result<Response, Failure>, Vec<u8>, Vec<(String, Vec<u8>)>) {
+    fn read(bytes: &[u8]) -> (Result<Response, Failure>, Vec<u8>, Fields) {
         let (r, _, body, seen) = read_all(&mut &bytes[..]);
         (r, body, seen)
     }
