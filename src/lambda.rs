@@ -21,12 +21,12 @@ fn now() -> u64 {
 
 /// Logs the verdict (deny lines; allow at DEBUG) and returns the response JSON, or `None`
 /// for the `Unauthorized` error.
-fn finish(handled: Handled) -> Option<String> {
+fn finish(handled: Handled, ctx: &log::Context<'_>) -> Option<String> {
     match &handled.denial {
-        Some(d) => log::deny(d.reason.code(), d.sub.as_deref()),
+        Some(d) => log::deny(ctx, d.reason.code(), d.sub.as_deref()),
         None if log::debug_enabled() => {
             if let crate::response::Response::Simple(r) = &handled.response {
-                log::allow(r.context.get("sub").and_then(|s| s.as_str()).unwrap_or(""));
+                log::allow(ctx, r.context.get("sub").and_then(|s| s.as_str()).unwrap_or(""));
             }
         }
         None => {}
@@ -42,7 +42,7 @@ thread_local! {
 /// body (`null` for `Unauthorized`).
 pub fn respond(authorizer: &Authorizer, event: &[u8]) -> bytes::Bytes {
     let handled = SCRATCH.with_borrow_mut(|scratch| authorizer.handle(event, now(), scratch));
-    match finish(handled) {
+    match finish(handled, &log::Context::default()) {
         Some(json) => json.into(),
         None => bytes::Bytes::from_static(b"null"),
     }
@@ -60,19 +60,22 @@ impl Function {
         Function { cached: CachedAuthorizer::new(authorizer, cache), scratch: Scratch::default() }
     }
 
-    /// Answers one raw event at `now` and logs the verdict.
-    pub fn reply(&mut self, event: &[u8], now: u64) -> Reply {
-        match finish(self.cached.handle(event, now, &mut self.scratch)) {
+    /// Answers one raw event at `now` and logs the verdict (with the invocation's ids).
+    pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Reply {
+        match finish(self.cached.handle(event, now, &mut self.scratch), ctx) {
             Some(json) => Reply::Response(json.into_bytes()),
             None => UNAUTHORIZED,
         }
     }
 }
 
-/// Serves invocations until the Runtime API fails. `on_invocation` sees each invocation
-/// first (the binary sets `_X_AMZN_TRACE_ID` there).
-pub fn run(function: &mut Function, client: &mut Client, on_invocation: impl FnMut(&Invocation)) -> runtime::Error {
-    runtime::run(client, on_invocation, |inv| function.reply(&inv.body, now()))
+/// Serves invocations until the Runtime API fails. Each invocation's log lines carry its
+/// request id and trace id (passed along, never stored in the process environment).
+pub fn run(function: &mut Function, client: &mut Client) -> runtime::Error {
+    runtime::run(client, |inv: &Invocation| {
+        let ctx = log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
+        function.reply(&inv.body, now(), &ctx)
+    })
 }
 
 /// Reports a configuration error the way Lambda expects at init: a log line naming the

@@ -94,17 +94,44 @@ fn emit(level: Level, message: &str, fields: &[(&str, &str)]) {
     }
 }
 
+/// The invocation a line is about: its request id and X-Ray trace id (either may be empty),
+/// passed explicitly to every line written while handling it — never process-wide state,
+/// so invocations handled at the same time on several threads each log their own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub request_id: &'a str,
+    pub trace_id: &'a str,
+}
+
+/// `fields`, then the invocation's `requestId` and `xrayTraceId` (the names
+/// `lambda_runtime`'s tracing span gave them) when known.
+fn emit_in(level: Level, ctx: &Context<'_>, message: &str, fields: &[(&str, &str)]) {
+    if !enabled(level) {
+        return;
+    }
+    let ids = [("requestId", ctx.request_id), ("xrayTraceId", ctx.trace_id)];
+    let mut all = Vec::with_capacity(fields.len() + ids.len());
+    all.extend_from_slice(fields);
+    all.extend(ids.into_iter().filter(|(_, v)| !v.is_empty()));
+    emit(level, message, &all);
+}
+
 /// One line per refused request: the stable reason code, and the subject when known.
-pub fn deny(reason: &'static str, sub: Option<&str>) {
+pub fn deny(ctx: &Context<'_>, reason: &'static str, sub: Option<&str>) {
     match sub {
-        Some(sub) => emit(Level::Info, "deny", &[("reason", reason), ("sub", sub)]),
-        None => emit(Level::Info, "deny", &[("reason", reason)]),
+        Some(sub) => emit_in(Level::Info, ctx, "deny", &[("reason", reason), ("sub", sub)]),
+        None => emit_in(Level::Info, ctx, "deny", &[("reason", reason)]),
     }
 }
 
 /// Allowed requests are logged at DEBUG only.
-pub fn allow(sub: &str) {
-    emit(Level::Debug, "allow", &[("sub", sub)]);
+pub fn allow(ctx: &Context<'_>, sub: &str) {
+    emit_in(Level::Debug, ctx, "allow", &[("sub", sub)]);
+}
+
+/// A warning about one invocation.
+pub fn warn_in(ctx: &Context<'_>, message: &str) {
+    emit_in(Level::Warn, ctx, message, &[]);
 }
 
 /// A configuration warning at cold start.

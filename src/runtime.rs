@@ -2,38 +2,51 @@
 //! binary instead of `lambda_runtime` (why: docs/performance.md).
 //!
 //! One kept-alive HTTP/1.1 connection on a `std` `TcpStream` (`TCP_NODELAY`), one thread,
-//! no async runtime. Every response is read to its end — including the `{"status":"OK"}`
-//! acknowledgement of a POST — so the connection stays reusable; a request that meets a
+//! no async runtime. Every response is read to its end by [`http`] — including the
+//! `{"status":"OK"}` acknowledgement of a POST — so the connection stays reusable; it is
+//! dropped instead whenever a response leaves any doubt (`Connection: close`, HTTP/1.0, a
+//! body read to the end of the stream, bytes after the response). A request that meets a
 //! connection the server already closed is retried once on a fresh one.
 //!
 //! Kept from `lambda_runtime`: the request paths and error format (`{"errorType",
 //! "errorMessage"}` with a `Lambda-Runtime-Function-Error-Type` header; `unhandled` for
-//! invocation errors), the request id from `Lambda-Runtime-Aws-Request-Id`, the deadline
-//! (`Lambda-Runtime-Deadline-Ms`: it bounds the I/O of the answer), the X-Ray trace id
-//! (`Lambda-Runtime-Trace-Id`, handed to the caller to set `_X_AMZN_TRACE_ID`), a handler
-//! panic reported as that invocation's error, and a clean exit — an error, not a panic — when
-//! the Runtime API fails or goes away.
+//! invocation errors), the request id from `Lambda-Runtime-Aws-Request-Id`, the X-Ray trace
+//! id (`Lambda-Runtime-Trace-Id`, kept per invocation for its log lines), a handler panic
+//! reported as that invocation's error, and a clean exit — an error, not a panic — when the
+//! Runtime API fails or goes away. The deadline (`Lambda-Runtime-Deadline-Ms`) bounds the
+//! whole answer — connecting, writing the result and reading the acknowledgement — however
+//! slowly the server sends: every read, write and connect waits at most the time left, and
+//! the answer fails once it is spent. The process environment is never modified
+//! (`_X_AMZN_TRACE_ID` is not set: nothing in this process reads it).
+
+pub mod http;
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub use http::{MAX_BODY, MAX_HEAD};
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
 const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
 const USER_AGENT: &str = concat!("jwt-authorizer/", env!("CARGO_PKG_VERSION"));
-/// Largest response head accepted from the Runtime API.
-const MAX_HEAD: usize = 64 * 1024;
-/// Largest body accepted (Lambda's synchronous payload limit is 6 MB).
-pub const MAX_BODY: usize = 8 * 1024 * 1024;
-/// I/O timeout when no invocation deadline applies (init error, a deadline already past).
+/// Time an answer may take when no invocation deadline applies (none sent, or already past).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one attempt to report an init error may take, and all attempts together.
+pub const INIT_ERROR_ATTEMPT: Duration = Duration::from_secs(3);
+pub const INIT_ERROR_BUDGET: Duration = Duration::from_secs(10);
+/// Longest request id accepted. Lambda's are UUIDs, 36 characters such as
+/// `8476a536-e9f4-11e8-9739-2dfe598c3fcd`
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>); 64 leaves room for
+/// an emulator's own scheme (a UUID without dashes is 32) and keeps the path short.
+pub const MAX_REQUEST_ID: usize = 64;
 
 /// Why the runtime stopped, or a request failed.
 #[derive(Debug)]
 pub enum Error {
     /// `AWS_LAMBDA_RUNTIME_API` is not set (not running under Lambda).
     NoApi,
-    /// Connecting, reading or writing failed.
+    /// Connecting, reading or writing failed (a spent deadline is `TimedOut`).
     Io(io::Error),
     /// The Runtime API answered something that is not a well-formed HTTP response.
     Protocol(&'static str),
@@ -63,11 +76,14 @@ impl From<io::Error> for Error {
 /// One invocation, in buffers reused from one invocation to the next.
 #[derive(Debug, Default)]
 pub struct Invocation {
-    /// `Lambda-Runtime-Aws-Request-Id`: where the answer goes.
+    /// `Lambda-Runtime-Aws-Request-Id`: where the answer goes (validated: letters, digits
+    /// and `-`, 1 to [`MAX_REQUEST_ID`] bytes).
     pub request_id: String,
     /// `Lambda-Runtime-Deadline-Ms` (Unix milliseconds), when sent.
     pub deadline_ms: Option<u64>,
-    /// `Lambda-Runtime-Trace-Id` (empty when absent).
+    /// The same deadline on the monotonic clock, taken when the invocation arrived.
+    pub deadline: Option<Instant>,
+    /// `Lambda-Runtime-Trace-Id` (empty when absent; control bytes replaced by spaces).
     pub trace_id: String,
     /// `Lambda-Runtime-Invoked-Function-Arn` (empty when absent).
     pub function_arn: String,
@@ -78,9 +94,15 @@ pub struct Invocation {
 impl Invocation {
     /// Time left before the deadline (`None`: no deadline sent).
     pub fn remaining(&self) -> Option<Duration> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_millis();
-        self.deadline_ms.map(|d| Duration::from_millis((u128::from(d).saturating_sub(now)) as u64))
+        self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
     }
+}
+
+/// Whether `id` can be a Lambda request id: ASCII letters, digits and `-`, 1 to
+/// [`MAX_REQUEST_ID`] bytes. It becomes part of a request path, so nothing else (no `.`,
+/// `/`, `%`, space or control byte) is ever accepted.
+pub fn valid_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&id.len()) && id.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// An invocation's result: the response JSON, or an error (`errorType`, `errorMessage`).
@@ -88,15 +110,6 @@ impl Invocation {
 pub enum Outcome<'a> {
     Response(&'a [u8]),
     Error { error_type: &'a str, message: &'a str },
-}
-
-/// What a response head said that matters here.
-#[derive(Default)]
-struct Head {
-    status: u16,
-    content_length: Option<usize>,
-    chunked: bool,
-    close: bool,
 }
 
 /// The Runtime API client: endpoint, one connection, reusable buffers.
@@ -108,7 +121,7 @@ pub struct Client {
     next_path: String,
     conn: Option<TcpStream>,
     /// Bytes read from the connection and not consumed yet.
-    inbuf: Vec<u8>,
+    inbuf: http::Buffer,
     /// The request being written.
     out: Vec<u8>,
     /// Connections opened so far (for tests and diagnostics).
@@ -127,7 +140,7 @@ impl Client {
             next_path: format!("{prefix}{NEXT}"),
             prefix,
             conn: None,
-            inbuf: Vec::with_capacity(16 * 1024),
+            inbuf: http::Buffer::new(),
             out: Vec::with_capacity(4096),
             connections: 0,
         }
@@ -147,7 +160,7 @@ impl Client {
     }
 
     /// Waits for the next invocation (`GET …/invocation/next`) and fills `inv`.
-    /// No read timeout: the Runtime API holds this request until there is work.
+    /// No deadline: the Runtime API holds this request until there is work.
     pub fn next(&mut self, inv: &mut Invocation) -> Result<(), Error> {
         self.out.clear();
         write_head(&mut self.out, "GET", &self.next_path, &self.host, None, None);
@@ -155,35 +168,54 @@ impl Client {
         inv.trace_id.clear();
         inv.function_arn.clear();
         inv.deadline_ms = None;
-        let head = self.exchange(None, &mut inv.body, |name, value| {
-            if name.eq_ignore_ascii_case(b"lambda-runtime-aws-request-id") {
-                inv.request_id.push_str(value);
-            } else if name.eq_ignore_ascii_case(b"lambda-runtime-deadline-ms") {
-                inv.deadline_ms = value.parse().ok();
-            } else if name.eq_ignore_ascii_case(b"lambda-runtime-trace-id") {
-                inv.trace_id.push_str(value);
-            } else if name.eq_ignore_ascii_case(b"lambda-runtime-invoked-function-arn") {
-                inv.function_arn.push_str(value);
+        inv.deadline = None;
+        let mut ids = 0usize;
+        let status = self.exchange(None, &mut inv.body, |name, value| {
+            if name.eq_ignore_ascii_case("lambda-runtime-aws-request-id") {
+                // A second id is a protocol error, never a concatenation or a choice.
+                ids += 1;
+                if ids > 1 {
+                    return Err("more than one Lambda-Runtime-Aws-Request-Id");
+                }
+                if !valid_request_id(value) {
+                    return Err("malformed Lambda-Runtime-Aws-Request-Id");
+                }
+                inv.request_id.push_str(std::str::from_utf8(value).unwrap_or_default());
+            } else if name.eq_ignore_ascii_case("lambda-runtime-deadline-ms") {
+                inv.deadline_ms = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
+            } else if name.eq_ignore_ascii_case("lambda-runtime-trace-id") {
+                inv.trace_id.clear();
+                inv.trace_id.push_str(&String::from_utf8_lossy(value));
+            } else if name.eq_ignore_ascii_case("lambda-runtime-invoked-function-arn") {
+                inv.function_arn.clear();
+                inv.function_arn.push_str(&String::from_utf8_lossy(value));
             }
+            Ok(())
         })?;
-        if head.status != 200 {
-            return Err(Error::Status(head.status));
+        if status != 200 {
+            return Err(Error::Status(status));
         }
-        // The id becomes part of a request path: accept only what a request id can be.
-        let id_ok = !inv.request_id.is_empty()
-            && inv.request_id.len() <= 256
-            && inv.request_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-        if !id_ok {
-            return Err(Error::Protocol("missing or malformed Lambda-Runtime-Aws-Request-Id"));
+        if inv.request_id.is_empty() {
+            return Err(Error::Protocol("missing Lambda-Runtime-Aws-Request-Id"));
         }
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        inv.deadline = inv.deadline_ms.and_then(|d| {
+            let left = u64::try_from(u128::from(d).saturating_sub(now_ms)).unwrap_or(u64::MAX);
+            Instant::now().checked_add(Duration::from_millis(left))
+        });
         Ok(())
     }
 
     /// Posts an invocation's outcome (`…/{id}/response` or `…/{id}/error`), reads the
-    /// acknowledgement, and returns its HTTP status (202 when accepted). Bounded by the
-    /// invocation's deadline.
+    /// acknowledgement, and returns its HTTP status (202 when accepted). The whole answer is
+    /// bounded by the invocation's deadline ([`DEFAULT_TIMEOUT`] from now when there is none
+    /// or it has passed); a spent deadline is an `Io` error of kind `TimedOut`.
     pub fn answer(&mut self, inv: &Invocation, outcome: Outcome<'_>) -> Result<u16, Error> {
-        let timeout = inv.remaining().filter(|d| !d.is_zero()).unwrap_or(DEFAULT_TIMEOUT);
+        let now = Instant::now();
+        let deadline = inv.deadline.filter(|d| *d > now).unwrap_or(now + DEFAULT_TIMEOUT);
+        if !valid_request_id(inv.request_id.as_bytes()) {
+            return Err(Error::Protocol("malformed Lambda-Runtime-Aws-Request-Id"));
+        }
         let mut path = String::with_capacity(64);
         path.push_str(&self.prefix);
         path.push_str("/2018-06-01/runtime/invocation/");
@@ -202,84 +234,161 @@ impl Client {
                 self.out.extend_from_slice(body.as_bytes());
             }
         }
-        self.post(Some(timeout))
+        self.post(Some(deadline))
     }
 
-    /// Reports an initialization failure (`POST /runtime/init/error`).
+    /// Reports an initialization failure (`POST /runtime/init/error`) and returns the
+    /// acknowledgement's status. Lambda freezes or ends the process after this, so it is
+    /// the only report there will be: an attempt that gets no answer within
+    /// [`INIT_ERROR_ATTEMPT`] (an emulator such as `cargo lambda watch` can leave it
+    /// unanswered while it starts the invocation), cannot connect, or is answered 5xx is
+    /// made again on a new connection, until [`INIT_ERROR_BUDGET`] is spent.
     pub fn init_error(&mut self, error_type: &str, message: &str) -> Result<u16, Error> {
         let body = diagnostic(error_type, message);
-        self.out.clear();
         let path = format!("{}{INIT_ERROR}", self.prefix);
-        write_head(&mut self.out, "POST", &path, &self.host, Some(body.len()), Some(error_type));
-        self.out.extend_from_slice(body.as_bytes());
-        self.post(Some(DEFAULT_TIMEOUT))
+        let until = Instant::now() + INIT_ERROR_BUDGET;
+        loop {
+            self.out.clear();
+            write_head(&mut self.out, "POST", &path, &self.host, Some(body.len()), Some(error_type));
+            self.out.extend_from_slice(body.as_bytes());
+            let result = self.post(Some((Instant::now() + INIT_ERROR_ATTEMPT).min(until)));
+            let again = match &result {
+                Ok(status) => *status >= 500,
+                Err(Error::Io(_)) => true,
+                Err(_) => false,
+            };
+            let pause = Duration::from_millis(100);
+            if !again || Instant::now() + pause >= until {
+                return result;
+            }
+            self.conn = None;
+            std::thread::sleep(pause);
+        }
     }
 
-    fn post(&mut self, timeout: Option<Duration>) -> Result<u16, Error> {
+    fn post(&mut self, deadline: Option<Instant>) -> Result<u16, Error> {
         let mut ack = Vec::new();
-        let head = self.exchange(timeout, &mut ack, |_, _| {})?;
-        Ok(head.status)
+        self.exchange(deadline, &mut ack, |_, _| Ok(()))
     }
 
     /// Sends `self.out` and reads the whole response (body into `body`), retrying once on
     /// a fresh connection when a reused one turns out closed before any response byte.
+    /// Returns the status.
     fn exchange(
         &mut self,
-        timeout: Option<Duration>,
+        deadline: Option<Instant>,
         body: &mut Vec<u8>,
-        mut on_header: impl FnMut(&[u8], &str),
-    ) -> Result<Head, Error> {
+        mut on_header: impl FnMut(&str, &[u8]) -> Result<(), &'static str>,
+    ) -> Result<u16, Error> {
         let reused = self.conn.is_some();
-        match self.try_exchange(timeout, body, &mut on_header) {
-            Err(Attempt::BeforeResponse(_)) if reused => {
+        match self.try_exchange(deadline, body, &mut on_header) {
+            Err(http::Failure::BeforeResponse(_)) if reused => {
                 self.conn = None;
-                self.try_exchange(timeout, body, &mut on_header).map_err(Attempt::into_error)
+                self.try_exchange(deadline, body, &mut on_header).map_err(into_error)
             }
-            r => r.map_err(Attempt::into_error),
+            r => r.map_err(into_error),
         }
         .inspect_err(|_| self.conn = None)
     }
 
     fn try_exchange(
         &mut self,
-        timeout: Option<Duration>,
+        deadline: Option<Instant>,
         body: &mut Vec<u8>,
-        on_header: &mut impl FnMut(&[u8], &str),
-    ) -> Result<Head, Attempt> {
+        on_header: &mut impl FnMut(&str, &[u8]) -> Result<(), &'static str>,
+    ) -> Result<u16, http::Failure> {
         if self.conn.is_none() {
-            let stream = TcpStream::connect(&self.host).map_err(|e| Attempt::Fatal(e.into()))?;
-            stream.set_nodelay(true).map_err(|e| Attempt::Fatal(e.into()))?;
+            let stream = connect(&self.host, deadline).map_err(|e| http::Failure::Fatal(e.into()))?;
+            stream.set_nodelay(true).map_err(|e| http::Failure::Fatal(e.into()))?;
             self.connections += 1;
             self.inbuf.clear();
             self.conn = Some(stream);
         }
         let Client { conn: Some(stream), inbuf, out, .. } = self else { unreachable!("connected above") };
-        stream.set_read_timeout(timeout).map_err(|e| Attempt::Fatal(e.into()))?;
-        stream.set_write_timeout(timeout).map_err(|e| Attempt::Fatal(e.into()))?;
-        stream.write_all(out).map_err(Attempt::BeforeResponse)?;
-        let head = read_head(stream, inbuf, on_header)?;
-        body.clear();
-        read_body(stream, inbuf, &head, body).map_err(|e| Attempt::Fatal(e.into()))?;
-        if head.close {
+        let mut io = Timed::new(stream, deadline).map_err(|e| http::Failure::Fatal(e.into()))?;
+        io.write_all(out).map_err(http::Failure::BeforeResponse)?;
+        let response = http::read_response(&mut io, inbuf, body, on_header)?;
+        if !response.reusable {
             self.conn = None;
         }
-        Ok(head)
+        Ok(response.status)
     }
 }
 
-/// Where an exchange failed: before any response byte (safe to retry on a fresh
-/// connection: the server closed an idle one), or later.
-enum Attempt {
-    BeforeResponse(io::Error),
-    Fatal(Error),
+fn into_error(failure: http::Failure) -> Error {
+    match failure {
+        http::Failure::BeforeResponse(e) => Error::Io(e),
+        http::Failure::Fatal(e) => e,
+    }
 }
 
-impl Attempt {
-    fn into_error(self) -> Error {
-        match self {
-            Attempt::BeforeResponse(e) => Error::Io(e),
-            Attempt::Fatal(e) => e,
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "no answer before the deadline")
+}
+
+/// Time left before `deadline`, or a `TimedOut` error once it is spent.
+fn left(deadline: Instant) -> io::Result<Duration> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() { Err(timed_out()) } else { Ok(left) }
+}
+
+/// Connects to `host`, within the deadline when there is one.
+fn connect(host: &str, deadline: Option<Instant>) -> io::Result<TcpStream> {
+    let Some(deadline) = deadline else { return TcpStream::connect(host) };
+    let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address for the Runtime API");
+    for addr in host.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, left(deadline)?) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e,
         }
+    }
+    Err(last)
+}
+
+/// The connection under a deadline: before every read and write the socket's timeout is set
+/// to the time left, so the deadline bounds the whole exchange, not each syscall — a server
+/// that trickles one byte at a time cannot stretch it. Without a deadline, no timeout.
+struct Timed<'a> {
+    stream: &'a TcpStream,
+    deadline: Option<Instant>,
+}
+
+impl<'a> Timed<'a> {
+    fn new(stream: &'a TcpStream, deadline: Option<Instant>) -> io::Result<Timed<'a>> {
+        if deadline.is_none() {
+            stream.set_read_timeout(None)?;
+            stream.set_write_timeout(None)?;
+        }
+        Ok(Timed { stream, deadline })
+    }
+}
+
+impl Read for Timed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(deadline) = self.deadline {
+            self.stream.set_read_timeout(Some(left(deadline)?))?;
+        }
+        match (&mut &*self.stream).read(buf) {
+            // A timeout surfaces as WouldBlock (EAGAIN) on Unix: say what it is.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.deadline.is_some() => Err(timed_out()),
+            r => r,
+        }
+    }
+}
+
+impl Write for Timed<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(deadline) = self.deadline {
+            self.stream.set_write_timeout(Some(left(deadline)?))?;
+        }
+        match (&mut &*self.stream).write(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.deadline.is_some() => Err(timed_out()),
+            r => r,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -301,161 +410,6 @@ fn write_head(out: &mut Vec<u8>, method: &str, path: &str, host: &str, len: Opti
     out.extend_from_slice(b"\r\n");
 }
 
-/// Reads more bytes into `inbuf`; `Ok(0)` at end of stream.
-fn fill(stream: &mut TcpStream, inbuf: &mut Vec<u8>) -> io::Result<usize> {
-    let start = inbuf.len();
-    inbuf.resize(start + 16 * 1024, 0);
-    let n = loop {
-        match stream.read(&mut inbuf[start..]) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            r => break r,
-        }
-    };
-    inbuf.truncate(start + *n.as_ref().unwrap_or(&0));
-    n
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
-}
-
-fn read_head(
-    stream: &mut TcpStream,
-    inbuf: &mut Vec<u8>,
-    on_header: &mut impl FnMut(&[u8], &str),
-) -> Result<Head, Attempt> {
-    let end = loop {
-        if let Some(i) = find(inbuf, b"\r\n\r\n") {
-            break i;
-        }
-        if inbuf.len() > MAX_HEAD {
-            return Err(Attempt::Fatal(Error::Protocol("response head too large")));
-        }
-        let nothing_yet = inbuf.is_empty();
-        match fill(stream, inbuf) {
-            Ok(0) if nothing_yet => {
-                return Err(Attempt::BeforeResponse(io::ErrorKind::UnexpectedEof.into()));
-            }
-            Ok(0) => return Err(Attempt::Fatal(Error::Protocol("connection closed inside a response head"))),
-            Ok(_) => {}
-            Err(e) if nothing_yet && e.kind() != io::ErrorKind::WouldBlock && e.kind() != io::ErrorKind::TimedOut => {
-                return Err(Attempt::BeforeResponse(e));
-            }
-            Err(e) => return Err(Attempt::Fatal(e.into())),
-        }
-    };
-    let text = std::str::from_utf8(&inbuf[..end])
-        .map_err(|_| Attempt::Fatal(Error::Protocol("response head is not UTF-8")))?;
-    let mut lines = text.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    let status = parts.next().and_then(|s| s.parse::<u16>().ok());
-    let (Some(status), true) = (status, version.starts_with("HTTP/1.")) else {
-        return Err(Attempt::Fatal(Error::Protocol("malformed status line")));
-    };
-    let mut head = Head { status, close: version == "HTTP/1.0", ..Head::default() };
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(Attempt::Fatal(Error::Protocol("malformed header line")));
-        };
-        let (name, value) = (name.trim().as_bytes(), value.trim());
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let n = value.parse::<usize>().map_err(|_| Attempt::Fatal(Error::Protocol("bad Content-Length")))?;
-            head.content_length = Some(n);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            head.chunked = value.eq_ignore_ascii_case("chunked");
-            if !head.chunked {
-                return Err(Attempt::Fatal(Error::Protocol("unsupported Transfer-Encoding")));
-            }
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            head.close = value.eq_ignore_ascii_case("close");
-        } else {
-            on_header(name, value);
-        }
-    }
-    inbuf.drain(..end + 4);
-    Ok(head)
-}
-
-fn too_large() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, "response body larger than the limit")
-}
-
-fn unexpected_eof() -> io::Error {
-    io::ErrorKind::UnexpectedEof.into()
-}
-
-/// Moves exactly `n` body bytes (buffered first, then from the stream) into `body`.
-fn take(stream: &mut TcpStream, inbuf: &mut Vec<u8>, n: usize, body: &mut Vec<u8>) -> io::Result<()> {
-    if body.len() + n > MAX_BODY {
-        return Err(too_large());
-    }
-    while inbuf.len() < n {
-        if fill(stream, inbuf)? == 0 {
-            return Err(unexpected_eof());
-        }
-    }
-    body.extend_from_slice(&inbuf[..n]);
-    inbuf.drain(..n);
-    Ok(())
-}
-
-/// One CRLF-terminated line (without the CRLF), consumed from the buffer.
-fn line(stream: &mut TcpStream, inbuf: &mut Vec<u8>) -> io::Result<String> {
-    loop {
-        if let Some(i) = find(inbuf, b"\r\n") {
-            let l = String::from_utf8_lossy(&inbuf[..i]).into_owned();
-            inbuf.drain(..i + 2);
-            return Ok(l);
-        }
-        if inbuf.len() > MAX_HEAD {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk line too long"));
-        }
-        if fill(stream, inbuf)? == 0 {
-            return Err(unexpected_eof());
-        }
-    }
-}
-
-fn read_body(stream: &mut TcpStream, inbuf: &mut Vec<u8>, head: &Head, body: &mut Vec<u8>) -> io::Result<()> {
-    if head.status == 204 || head.status == 304 || (100..200).contains(&head.status) {
-        return Ok(());
-    }
-    if head.chunked {
-        loop {
-            let size = line(stream, inbuf)?;
-            let size = size.split(';').next().unwrap_or_default().trim();
-            let n = usize::from_str_radix(size, 16)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
-            if n == 0 {
-                // trailers, then the empty line
-                while !line(stream, inbuf)?.is_empty() {}
-                return Ok(());
-            }
-            take(stream, inbuf, n, body)?;
-            if !line(stream, inbuf)?.is_empty() {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk not followed by CRLF"));
-            }
-        }
-    }
-    match head.content_length {
-        Some(n) => take(stream, inbuf, n, body),
-        None => {
-            // No length: the body runs to the end of the stream (the connection is done).
-            loop {
-                body.append(inbuf);
-                if body.len() > MAX_BODY {
-                    return Err(too_large());
-                }
-                if fill(stream, inbuf)? == 0 {
-                    return Ok(());
-                }
-            }
-        }
-    }
-}
-
 /// What a handler answers: response JSON, or an error with a fixed type and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
@@ -463,22 +417,17 @@ pub enum Reply {
     Error { error_type: &'static str, message: &'static str },
 }
 
-/// Serves invocations until the Runtime API fails, and returns why: for each, `on_invocation` is told the
-/// invocation (set `_X_AMZN_TRACE_ID` there), then `handler` answers it. A handler panic
-/// (when panics unwind) becomes that invocation's error and the loop goes on; a result the
+/// Serves invocations until the Runtime API fails, and returns why: `handler` answers each
+/// invocation (its request id and trace id are for its log lines). A handler panic (when
+/// panics unwind) becomes that invocation's error and the loop goes on; a result the
 /// Runtime API refuses (e.g. 410, past the deadline) is logged and the loop goes on; an I/O
 /// or protocol failure of the Runtime API ends it with the error.
-pub fn run(
-    client: &mut Client,
-    mut on_invocation: impl FnMut(&Invocation),
-    mut handler: impl FnMut(&Invocation) -> Reply,
-) -> Error {
+pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Reply) -> Error {
     let mut inv = Invocation::default();
     loop {
         if let Err(e) = client.next(&mut inv) {
             return e;
         }
-        on_invocation(&inv);
         let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&inv)))
             .unwrap_or(Reply::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
         let outcome = match &reply {
@@ -487,7 +436,8 @@ pub fn run(
         };
         match client.answer(&inv, outcome) {
             Ok(status) if !(200..300).contains(&status) => {
-                crate::log::warn(&format!("the Runtime API answered HTTP {status} to an invocation result"));
+                let ctx = crate::log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
+                crate::log::warn_in(&ctx, &format!("the Runtime API answered HTTP {status} to an invocation result"));
             }
             Ok(_) => {}
             Err(e) => return e,
@@ -502,6 +452,7 @@ mod tests {
     use std::net::TcpListener;
     use std::sync::mpsc;
     use std::thread;
+    use std::time::Instant;
 
     /// One request as the test server saw it.
     #[derive(Debug, Clone)]
@@ -560,6 +511,11 @@ mod tests {
                     match script.next() {
                         Some(Some(bytes)) => {
                             if writer.write_all(&bytes).is_err() {
+                                break;
+                            }
+                            // No length: the body ends when the server closes (RFC 9112 §6.3).
+                            let framed = |h: &[u8]| bytes.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
+                            if !framed(b"content-length") && !framed(b"transfer-encoding") {
                                 break;
                             }
                         }
@@ -730,16 +686,13 @@ mod tests {
         let (addr, seen) = server(script);
         let mut c = Client::new(&addr);
         let mut traces = Vec::new();
-        let r = run(
-            &mut c,
-            |inv| traces.push(inv.trace_id.clone()),
-            |inv| {
-                if inv.body == b"2" {
-                    panic!("boom");
-                }
-                Reply::Response(b"\"ok\"".to_vec())
-            },
-        );
+        let r = run(&mut c, |inv| {
+            traces.push(inv.trace_id.clone());
+            if inv.body == b"2" {
+                panic!("boom");
+            }
+            Reply::Response(b"\"ok\"".to_vec())
+        });
         assert!(matches!(r, Error::Status(500)), "{r:?}");
         assert_eq!(traces, ["Root=1-abc;Sampled=0"; 2]);
         let posts: Vec<Seen> = seen.try_iter().filter(|s| s.method == "POST").collect();
@@ -748,4 +701,172 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&posts[1].body).unwrap();
         assert_eq!(body["errorType"], "Runtime.Panic");
     }
+
+    fn next_with(answer: &[u8]) -> (Result<(), Error>, Vec<Seen>) {
+        let (addr, seen) = server(vec![Some(answer.to_vec()), ack()]);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        let r = c.next(&mut inv);
+        if r.is_ok() {
+            let _ = c.answer(&inv, Outcome::Response(b"{}"));
+        }
+        (r, seen.try_iter().collect())
+    }
+
+    #[test]
+    fn request_ids_are_letters_digits_and_dashes_and_never_reach_a_path() {
+        let head = |ids: &[&str]| {
+            let mut h = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n".to_owned();
+            for id in ids {
+                h.push_str(&format!("Lambda-Runtime-Aws-Request-Id: {id}\r\n"));
+            }
+            h.push_str("\r\n{}");
+            h.into_bytes()
+        };
+        let long = "a".repeat(MAX_REQUEST_ID + 1);
+        for bad in [
+            &[".."][..],
+            &["a.b"],
+            &["../x"],
+            &["a_b"],
+            &["a%2e"],
+            &["a b"],
+            &["a\u{1}b"],
+            &[long.as_str()],
+            &["a", "b"],
+            &["a", "a"],
+            &[""],
+        ] {
+            let (r, seen) = next_with(&head(bad));
+            assert!(matches!(r, Err(Error::Protocol(_))), "{bad:?}: {r:?}");
+            assert!(seen.iter().all(|s| s.method == "GET"), "{bad:?}: nothing is posted: {seen:?}");
+        }
+        let max = "Z".repeat(MAX_REQUEST_ID);
+        for good in ["8476a536-e9f4-11e8-9739-2dfe598c3fcd", "req-1", max.as_str()] {
+            let (r, seen) = next_with(&head(&[good]));
+            assert!(r.is_ok(), "{good}: {r:?}");
+            assert_eq!(seen[1].path, format!("/2018-06-01/runtime/invocation/{good}/response"));
+        }
+    }
+
+    #[test]
+    fn control_bytes_in_the_trace_id_cost_only_the_trace_id() {
+        let answer = b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t-1\r\n\
+            Lambda-Runtime-Trace-Id: Root=1-\x00abc;\x01\x7fSampled=0\r\nContent-Length: 2\r\n\r\n{}";
+        let (addr, _seen) = server(vec![Some(answer.to_vec()), ack()]);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        assert_eq!(inv.trace_id, "Root=1- abc;  Sampled=0");
+        assert_eq!(c.answer(&inv, Outcome::Response(b"{}")).unwrap(), 202);
+    }
+
+    #[test]
+    fn a_response_with_bytes_left_over_or_read_to_the_end_is_not_reused() {
+        let leftover = b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\n\r\n".to_vec();
+        let to_eof = b"HTTP/1.1 202 Accepted\r\n\r\n{}".to_vec();
+        let (addr, seen) = server(vec![
+            event_response("a-1", "{}"),
+            Some(leftover),
+            event_response("a-2", "{}"),
+            Some(to_eof),
+            event_response("a-3", "{}"),
+        ]);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        assert_eq!(c.answer(&inv, Outcome::Response(b"1")).unwrap(), 202);
+        c.next(&mut inv).unwrap();
+        assert_eq!(inv.request_id, "a-2", "the leftover bytes were not read as this response");
+        assert_eq!(c.connections(), 2);
+        c.answer(&inv, Outcome::Response(b"1")).unwrap();
+        c.next(&mut inv).unwrap();
+        assert_eq!((inv.request_id.as_str(), c.connections()), ("a-3", 3));
+        let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
+        assert_eq!(conns, [0, 0, 1, 1, 2]);
+    }
+
+    /// A Runtime API that reads one request per connection and answers it with `answer`
+    /// one byte every `every` (up to 30 s), or not at all when `answer` is empty — except
+    /// the connections numbered in `fine`, answered at once with an acknowledgement.
+    fn slow_server(answer: &'static [u8], every: Duration, fine: &'static [usize]) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { return };
+                thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    if read_request(&mut reader, n).is_none() {
+                        return;
+                    }
+                    if fine.contains(&n) {
+                        let _ = writer.write_all(&ack().unwrap());
+                        return;
+                    }
+                    let start = Instant::now();
+                    let mut bytes = answer.iter().cycle();
+                    while start.elapsed() < Duration::from_secs(30) {
+                        if let Some(b) = bytes.next().filter(|_| !answer.is_empty())
+                            && writer.write_all(&[*b]).is_err()
+                        {
+                            return;
+                        }
+                        thread::sleep(every);
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn the_deadline_bounds_the_whole_answer_against_a_trickling_server() {
+        // One header byte every 50 ms, forever: each read succeeds, so only a deadline on
+        // the whole answer stops it.
+        let addr = slow_server(
+            b"HTTP/1.1 202 Accepted\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            Duration::from_millis(50),
+            &[],
+        );
+        let mut c = Client::new(&addr);
+        let inv = Invocation {
+            request_id: "slow-1".into(),
+            deadline: Some(Instant::now() + Duration::from_millis(800)),
+            ..Invocation::default()
+        };
+        let start = Instant::now();
+        let r = c.answer(&inv, Outcome::Response(b"{}"));
+        let took = start.elapsed();
+        assert!(matches!(&r, Err(Error::Io(e)) if e.kind() == io::ErrorKind::TimedOut), "{r:?}");
+        assert!(took < Duration::from_secs(5), "the answer took {took:?} for an 800 ms deadline");
+    }
+
+    #[test]
+    fn the_init_error_report_survives_a_runtime_api_that_does_not_answer_at_first() {
+        // The first two connections get no answer (as `cargo lambda watch` sometimes did);
+        // the third is answered: the report arrives, within the budget.
+        for _ in 0..3 {
+            let addr = slow_server(b"", Duration::from_millis(50), &[2]);
+            let mut c = Client::new(&addr);
+            let start = Instant::now();
+            assert_eq!(c.init_error("Runtime.ConfigError", "invalid configuration: JWT_X").unwrap(), 202);
+            assert!(start.elapsed() < INIT_ERROR_BUDGET);
+            assert_eq!(c.connections(), 3);
+        }
+        // Answered slowly (one byte every 10 ms: ~1 s) but within an attempt: one connection.
+        let addr = slow_server(ACK_BYTES, Duration::from_millis(10), &[]);
+        let mut c = Client::new(&addr);
+        assert_eq!(c.init_error("Runtime.ConfigError", "x").unwrap(), 202);
+        assert_eq!(c.connections(), 1);
+        // Never answered: an error once the budget is spent, not a hang.
+        let addr = slow_server(b"", Duration::from_millis(50), &[]);
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || tx.send(Client::new(&addr).init_error("Runtime.ConfigError", "x").is_err()));
+        let failed = rx.recv_timeout(INIT_ERROR_BUDGET + Duration::from_secs(3));
+        assert_eq!(failed, Ok(true), "an error within the budget");
+    }
+
+    const ACK_BYTES: &[u8] = b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n";
 }

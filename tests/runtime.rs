@@ -62,6 +62,12 @@ impl RuntimeApi {
     /// Serves `events` in order as invocations `req-1`, `req-2`, …; once they are used up,
     /// `/next` long-polls (as the real API does) until the server is dropped.
     fn start(events: Vec<Vec<u8>>) -> RuntimeApi {
+        RuntimeApi::start_with_trace(events, None)
+    }
+
+    /// As `start`, every invocation carrying `trace` as its `Lambda-Runtime-Trace-Id`.
+    fn start_with_trace(events: Vec<Vec<u8>>, trace: Option<&str>) -> RuntimeApi {
+        let trace: Arc<Option<String>> = Arc::new(trace.map(str::to_owned));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
         let queue: Arc<Queue> =
@@ -75,8 +81,8 @@ impl RuntimeApi {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (queue, tx, stop) = (queue.clone(), tx.clone(), stop2.clone());
-                std::thread::spawn(move || serve_connection(stream, &queue, &tx, &stop));
+                let (queue, tx, stop, trace) = (queue.clone(), tx.clone(), stop2.clone(), trace.clone());
+                std::thread::spawn(move || serve_connection(stream, &queue, &tx, &stop, trace.as_deref()));
             }
         });
         RuntimeApi { addr, requests: rx, stop }
@@ -112,7 +118,7 @@ impl Drop for RuntimeApi {
     }
 }
 
-fn serve_connection(stream: TcpStream, queue: &Queue, tx: &Sender<Recorded>, stop: &AtomicBool) {
+fn serve_connection(stream: TcpStream, queue: &Queue, tx: &Sender<Recorded>, stop: &AtomicBool, trace: Option<&str>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
     let mut writer = match stream.try_clone() {
         Ok(w) => w,
@@ -142,7 +148,9 @@ fn serve_connection(stream: TcpStream, queue: &Queue, tx: &Sender<Recorded>, sto
                         ("Lambda-Runtime-Invoked-Function-Arn".into(), FUNCTION_ARN.into()),
                         (
                             "Lambda-Runtime-Trace-Id".into(),
-                            format!("Root=1-65a1b2c3-{:0>24};Parent=53995c3f42cd8ad8;Sampled=0", id.len()),
+                            trace.map(str::to_owned).unwrap_or_else(|| {
+                                format!("Root=1-65a1b2c3-{:0>24};Parent=53995c3f42cd8ad8;Sampled=0", id.len())
+                            }),
                         ),
                     ];
                     ("200 OK", headers, event)
@@ -556,4 +564,83 @@ fn jwks_file_relative_to_lambda_task_root_in_the_real_binary() {
     assert_eq!(response_for(&api.next_post("req-3"), "req-3"), json!({ "isAuthorized": false }));
     let stderr = function.stop();
     assert!(stderr.contains("bad_signature"), "{stderr}");
+}
+
+#[test]
+fn control_bytes_in_the_trace_id_never_stop_the_function() {
+    // Issue 8: a NUL in Lambda-Runtime-Trace-Id once made `set_var` panic outside the
+    // invocation (exit 101). Now the trace id only goes into log lines, control bytes blanked.
+    for format in ["TEXT", "JSON"] {
+        let forged = token("rsa2048-b", json!({ "sub": "user_admin", "metadata": { "role": "admin" } }));
+        let api = RuntimeApi::start_with_trace(
+            vec![v2(&admin()), v2(&forged), v2(&admin())],
+            Some("Root=1-65a1b2c3-\0\u{1}\u{7f};Sampled=0\u{1b}[31m"),
+        );
+        let mut env = base_env();
+        env.push(("AWS_LAMBDA_LOG_FORMAT", format.into()));
+        let function = Function::spawn(&api, &as_pairs(&env));
+        assert_eq!(response_for(&api.next_post("req-1"), "req-1")["isAuthorized"], true);
+        assert_eq!(response_for(&api.next_post("req-2"), "req-2"), json!({ "isAuthorized": false }));
+        assert_eq!(response_for(&api.next_post("req-3"), "req-3")["isAuthorized"], true);
+        let poll = api.next_request("the poll after req-3: still serving");
+        assert_eq!(poll.path, "/2018-06-01/runtime/invocation/next");
+        let stderr = function.stop();
+        assert!(!stderr.contains("panicked") && !stderr.contains("runtime error"), "{stderr}");
+        assert!(!stderr.contains('\0') && !stderr.contains('\u{1b}'), "no control byte reaches the log: {stderr:?}");
+        // The deny line names its invocation: request id and (blanked) trace id.
+        let deny = stderr.lines().find(|l| l.contains("bad_signature")).unwrap_or_else(|| panic!("{stderr}"));
+        if format == "JSON" {
+            let v: Value = serde_json::from_str(deny).unwrap();
+            assert_eq!(v["fields"]["requestId"], "req-2", "{deny}");
+            assert_eq!(v["fields"]["xrayTraceId"], "Root=1-65a1b2c3-   ;Sampled=0 [31m", "{deny}");
+        } else {
+            assert!(
+                deny.contains(r#"requestId="req-2""#)
+                    && deny.contains(r#"xrayTraceId="Root=1-65a1b2c3-   ;Sampled=0 [31m""#),
+                "{deny}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_init_error_reaches_a_runtime_api_that_leaves_the_first_report_unanswered() {
+    // Issue 11: under `cargo lambda watch` the init error's POST sometimes got no answer, the
+    // function logged `could not report the init error: … (os error 11)` and the invocation
+    // hung. The report is now made again on a new connection; the process still exits 1.
+    for attempt in 0..3 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = mpsc::channel::<Recorded>();
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { return };
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    let mut writer = stream.try_clone().unwrap();
+                    let mut reader = BufReader::new(stream);
+                    let Some(req) = read_request(&mut reader) else { return };
+                    let _ = tx.send(req);
+                    if n == 0 {
+                        std::thread::sleep(Duration::from_secs(60)); // never answered
+                        return;
+                    }
+                    let _ = writer.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}");
+                });
+            }
+        });
+        let api = RuntimeApi { addr, requests: rx, stop: Arc::new(AtomicBool::new(false)) };
+        let pem = public_pem("rsa2048-a");
+        let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("JWT_LEEWAY_SECONDS", "abc")]);
+        let first = api.next_post("the first init error");
+        let second = api.next_post("the init error, made again");
+        for post in [&first, &second] {
+            assert_eq!(post.path, "/2018-06-01/runtime/init/error", "{attempt}: {post:?}");
+            assert!(post.json()["errorMessage"].as_str().is_some_and(|m| m.contains("JWT_LEEWAY_SECONDS")));
+        }
+        let status = function.wait_exit();
+        assert_eq!(status.code(), Some(1), "{attempt}: exit status {status}");
+        let stderr = function.stderr_text();
+        assert!(stderr.contains("JWT_LEEWAY_SECONDS") && !stderr.contains("could not report"), "{attempt}: {stderr}");
+    }
 }
