@@ -68,6 +68,8 @@ pub struct Scratch {
 
 struct TokenScratch {
     parser: Parser,
+    /// What this scratch's decisions have done so far (for metrics).
+    work: Work,
     /// Decoded header, then decoded claims; sized for the largest token plus parser padding.
     header: Box<[u8]>,
     claims: Box<[u8]>,
@@ -79,12 +81,32 @@ impl Default for Scratch {
         Scratch {
             token: TokenScratch {
                 parser: Parser::with_capacity(2048),
+                work: Work::default(),
                 header: vec![0; decoded].into_boxed_slice(),
                 claims: vec![0; decoded].into_boxed_slice(),
             },
             events: Parser::with_capacity(4096),
             event: Vec::with_capacity(4096),
         }
+    }
+}
+
+/// Running counts of what the decisions made with one [`Scratch`] did: read before and after
+/// a decision to learn whether it verified a signature or used the decision cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    /// RSA signature verifications run.
+    pub verifications: u64,
+    /// Decisions answered from the decision cache.
+    pub cache_hits: u64,
+    /// Decision-cache lookups that found nothing.
+    pub cache_misses: u64,
+}
+
+impl Scratch {
+    /// What the decisions made with this scratch have done so far.
+    pub fn work(&self) -> Work {
+        self.token.work
     }
 }
 
@@ -134,6 +156,7 @@ impl Authorizer {
         // Signature (RFC 7515 §5.2 step 8); a wrong-length signature is simply wrong.
         let mut sig = [0u8; MAX_SIGNATURE_LEN];
         let sig = b64::decode(parts.signature, &mut sig).map_err(|_| Reason::BadSignature)?;
+        s.work.verifications += 1;
         verify::verify(key, alg, parts.signing_input, sig)?;
         // Claims, behind a verified signature.
         let len = b64::decode(parts.claims, &mut s.claims)?.len();
@@ -217,8 +240,10 @@ impl Authorizer {
             return self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub)));
         };
         if let Some(hit) = cache.answer(token, now, iam) {
+            s.work.cache_hits += 1;
             return Ok(hit);
         }
+        s.work.cache_misses += 1;
         let (sub, ctx, exp) =
             self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub), expiry(claims)))?;
         cache.store_answer(token, now, exp, iam, &ctx);

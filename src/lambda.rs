@@ -8,9 +8,11 @@ use crate::authorizer::{Authorizer, Handled, Scratch};
 use crate::cache::{CachedAuthorizer, DecisionCache};
 use crate::config::ConfigError;
 use crate::log;
+use crate::metrics::{CacheUse, Metrics, MetricsConfig, Sample, SharedMetrics, write_line};
 use crate::runtime::{self, Client, Invocation, Reply};
 use std::cell::RefCell;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// API Gateway maps the error message `Unauthorized` to HTTP 401.
 pub const UNAUTHORIZED: Reply = Reply::Error { error_type: "Unauthorized", message: "Unauthorized" };
@@ -48,24 +50,69 @@ pub fn respond(authorizer: &Authorizer, event: &[u8]) -> bytes::Bytes {
     }
 }
 
-/// The function's state between invocations: the authorizer with its decision cache, and
-/// the scratch buffers.
+/// The function's state between invocations: the authorizer with its decision cache, the
+/// scratch buffers, and the metrics (when configured).
 pub struct Function {
     cached: CachedAuthorizer,
     scratch: Scratch,
+    metrics: Option<Arc<SharedMetrics>>,
 }
 
 impl Function {
     pub fn new(authorizer: Authorizer, cache: DecisionCache) -> Function {
-        Function { cached: CachedAuthorizer::new(authorizer, cache), scratch: Scratch::default() }
+        Function { cached: CachedAuthorizer::new(authorizer, cache), scratch: Scratch::default(), metrics: None }
+    }
+
+    /// Counts every decision into `metrics` (and writes its line when the interval is up).
+    pub fn with_metrics(mut self, metrics: Arc<SharedMetrics>) -> Function {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Answers one raw event at `now` and logs the verdict (with the invocation's ids).
     pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Reply {
-        match finish(self.cached.handle(event, now, &mut self.scratch), ctx) {
-            Some(json) => Reply::Response(json.into_bytes()),
-            None => UNAUTHORIZED,
+        let Some(metrics) = &self.metrics else {
+            return reply(finish(self.cached.handle(event, now, &mut self.scratch), ctx));
+        };
+        let (start, before) = (Instant::now(), self.scratch.work());
+        let handled = self.cached.handle(event, now, &mut self.scratch);
+        let denied = handled.denial.as_ref().map(|d| d.reason);
+        let answer = reply(finish(handled, ctx));
+        let (micros, after) = (start.elapsed().as_micros() as u64, self.scratch.work());
+        let cache = match (after.cache_hits > before.cache_hits, after.cache_misses > before.cache_misses) {
+            (true, _) => CacheUse::Hit,
+            (false, true) => CacheUse::Miss,
+            (false, false) => CacheUse::None,
+        };
+        let sample = Sample { denied, cache, verified: after.verifications > before.verifications, micros };
+        if let Some(line) = metrics.record(&sample, now_ms()) {
+            write_line(&line);
         }
+        answer
+    }
+}
+
+fn reply(json: Option<String>) -> Reply {
+    match json {
+        Some(json) => Reply::Response(json.into_bytes()),
+        None => UNAUTHORIZED,
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The metrics configured at cold start, shared by every worker; `None` when they are off.
+pub fn metrics(config: Option<MetricsConfig>) -> Option<Arc<SharedMetrics>> {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "unknown".to_owned());
+    config.map(|c| Arc::new(SharedMetrics::new(Metrics::new(c, &function, now_ms()))))
+}
+
+/// Writes what the metrics hold and have not written yet (when the process stops).
+pub fn flush_metrics(metrics: Option<&SharedMetrics>) {
+    if let Some(line) = metrics.and_then(|m| m.flush(now_ms())) {
+        write_line(&line);
     }
 }
 

@@ -21,8 +21,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let metrics = lambda::metrics(loaded.metrics);
     let mut function = lambda::Function::new(loaded.authorizer, loaded.cache);
+    if let Some(m) = &metrics {
+        function = function.with_metrics(m.clone());
+    }
     let error = lambda::run(&mut function, &mut client);
+    lambda::flush_metrics(metrics.as_deref());
     log::error(&format!("runtime error: {error}"));
     ExitCode::FAILURE
 }

@@ -207,6 +207,39 @@ impl Metrics {
     }
 }
 
+/// [`Metrics`] shared by every worker of the process (one line per flush for the process).
+pub struct SharedMetrics(std::sync::Mutex<Metrics>);
+
+impl SharedMetrics {
+    pub fn new(metrics: Metrics) -> SharedMetrics {
+        SharedMetrics(std::sync::Mutex::new(metrics))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Metrics> {
+        // A panic while counting leaves whole counters behind: keep counting.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records one invocation, and returns the line to write when the interval has passed.
+    pub fn record(&self, sample: &Sample, now_ms: u64) -> Option<String> {
+        let mut m = self.lock();
+        m.record(sample);
+        m.flush_if_due(now_ms)
+    }
+
+    /// Everything not written yet (at shutdown).
+    pub fn flush(&self, now_ms: u64) -> Option<String> {
+        self.lock().flush(now_ms)
+    }
+}
+
+/// Writes an EMF line to standard output, where Lambda's log capture reads it.
+pub fn write_line(line: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush());
+}
+
 /// Decision times for the line: every sample (≤ 100), else 100 evenly spaced quantiles.
 fn time_values(buckets: &[u32; BUCKETS]) -> Vec<f64> {
     let total: u64 = buckets.iter().map(|&n| u64::from(n)).sum();

@@ -56,6 +56,7 @@ struct RuntimeApi {
     addr: SocketAddr,
     requests: Receiver<Recorded>,
     stop: Arc<AtomicBool>,
+    queue: Arc<Queue>,
 }
 
 impl RuntimeApi {
@@ -74,18 +75,23 @@ impl RuntimeApi {
             Arc::new(Mutex::new(events.into_iter().enumerate().map(|(i, e)| (format!("req-{}", i + 1), e)).collect()));
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
-        let stop2 = stop.clone();
+        let (stop2, queue2) = (stop.clone(), queue.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (queue, tx, stop, trace) = (queue.clone(), tx.clone(), stop2.clone(), trace.clone());
+                let (queue, tx, stop, trace) = (queue2.clone(), tx.clone(), stop2.clone(), trace.clone());
                 std::thread::spawn(move || serve_connection(stream, &queue, &tx, &stop, trace.as_deref()));
             }
         });
-        RuntimeApi { addr, requests: rx, stop }
+        RuntimeApi { addr, requests: rx, stop, queue }
+    }
+
+    /// Queues one more invocation, `id`.
+    fn push(&self, id: &str, event: Vec<u8>) {
+        self.queue.lock().unwrap().push_back((id.to_owned(), event));
     }
 
     /// The next request the function makes, or a panic after `STEP`.
@@ -233,6 +239,7 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Recorded> {
 struct Function {
     child: Child,
     stderr: Option<JoinHandle<String>>,
+    stdout: Option<JoinHandle<String>>,
 }
 
 impl Function {
@@ -247,16 +254,27 @@ impl Function {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/jwt-authorizer")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn the jwt-authorizer binary");
-        let mut pipe = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
-        });
-        Function { child, stderr: Some(stderr) }
+        fn reader(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = pipe.read_to_end(&mut buf);
+                String::from_utf8_lossy(&buf).into_owned()
+            })
+        }
+        let stderr = reader(child.stderr.take().unwrap());
+        let stdout = reader(child.stdout.take().unwrap());
+        Function { child, stderr: Some(stderr), stdout: Some(stdout) }
+    }
+
+    /// Stops the process and returns what it wrote to stdout (the metrics lines).
+    fn stop_stdout(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let handle = self.stdout.take().expect("stdout read once");
+        handle.join().unwrap()
     }
 
     /// Waits (bounded) for the process to exit by itself.
@@ -629,7 +647,7 @@ fn the_init_error_reaches_a_runtime_api_that_leaves_the_first_report_unanswered(
                 });
             }
         });
-        let api = RuntimeApi { addr, requests: rx, stop: Arc::new(AtomicBool::new(false)) };
+        let api = RuntimeApi { addr, requests: rx, stop: Arc::new(AtomicBool::new(false)), queue: Arc::default() };
         let pem = public_pem("rsa2048-a");
         let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("JWT_LEEWAY_SECONDS", "abc")]);
         let first = api.next_post("the first init error");
@@ -643,4 +661,59 @@ fn the_init_error_reaches_a_runtime_api_that_leaves_the_first_report_unanswered(
         let stderr = function.stderr_text();
         assert!(stderr.contains("JWT_LEEWAY_SECONDS") && !stderr.contains("could not report"), "{attempt}: {stderr}");
     }
+}
+
+/// Issue 10: a known mix of events through the real binary gives EMF lines (stdout) whose
+/// counts add up exactly; the lines follow the EMF specification (`tests/metrics.rs` checks
+/// the rules on the writer; here every line is parsed and summed).
+#[test]
+fn a_known_mix_of_events_gives_exact_metrics_lines() {
+    let admin_token = admin();
+    let forged = token("rsa2048-b", json!({ "sub": "user_admin", "metadata": { "role": "admin" } }));
+    let expired =
+        token("rsa2048-a", json!({ "sub": "user_admin", "metadata": { "role": "admin" }, "exp": now() - 3600 }));
+    let viewer = token("rsa2048-a", json!({ "sub": "user_viewer", "metadata": { "role": "viewer" } }));
+    let mut events = vec![v2(&admin_token); 5]; // 1 verification, then 4 cache hits
+    events.extend([v2(&forged), v2(&forged)]); // bad_signature ×2
+    events.push(rest_token(&expired)); // expired
+    events.extend([v2(&viewer), v2(&viewer)]); // rule_failed ×2 (never cached)
+    events.push(b"not json".to_vec()); // bad_event, no token, no cache
+    let n = events.len();
+    let api = RuntimeApi::start(events);
+    let mut env = base_env();
+    env.push(("JWT_METRICS_NAMESPACE", "JwtAuthorizer".into()));
+    env.push(("JWT_METRICS_INTERVAL_SECONDS", "1".into()));
+    let function = Function::spawn(&api, &as_pairs(&env));
+    for i in 1..=n {
+        api.next_post(&format!("req-{i}"));
+    }
+    // After the interval, one more invocation writes the line (a line is only written at
+    // the end of an invocation: a default Lambda environment is frozen between them).
+    std::thread::sleep(Duration::from_millis(1100));
+    api.push("req-last", v2(&admin_token)); // a cache hit
+    api.next_post("req-last");
+    let stdout = function.stop_stdout();
+    let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert!(!lines.is_empty(), "no metrics line in {stdout:?}");
+    let sum = |name: &str| lines.iter().map(|l| l[name].as_u64().unwrap_or(0)).sum::<u64>();
+    for (name, want) in [
+        ("Decisions", 12),
+        ("Allowed", 6),
+        ("Denied", 6),
+        ("Denied.bad_signature", 2),
+        ("Denied.expired", 1),
+        ("Denied.rule_failed", 2),
+        ("Denied.bad_event", 1),
+        ("CacheHits", 5),
+        ("CacheMisses", 6),
+        ("Verifications", 6),
+    ] {
+        assert_eq!(sum(name), want, "{name} in {stdout}");
+    }
+    for l in &lines {
+        assert_eq!(l["_aws"]["CloudWatchMetrics"][0]["Namespace"], "JwtAuthorizer");
+        assert_eq!(l["FunctionName"], "jwt-authorizer");
+        assert!(l["DecisionTime"].as_array().is_some_and(|v| !v.is_empty() && v.len() <= 100));
+    }
+    assert!(!stdout.contains(&admin_token[..40]), "no token in the metrics");
 }
