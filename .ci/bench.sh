@@ -62,4 +62,7 @@ cargo bench --locked --bench loadgen -- suite --gate --ours "$ROOT/target/releas
   --empty "$ROOT/target/empty-fn/release/empty-fn" \
   --empty-concurrent "$ROOT/target/empty-fn/release/empty-fn-concurrent" \
   --json "$OUT/loadgen.json" 2> "$OUT/loadgen.log" || { tail -30 "$OUT/loadgen.log"; exit 1; }
+echo "== charts (benches/charts.py): this run's, and docs/charts against docs/bench/figures.json"
+python3 benches/charts.py report "$OUT"
+python3 benches/charts.py check
 echo "bench: 3 passed, 0 failed"
