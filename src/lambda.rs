@@ -127,11 +127,31 @@ pub fn run(function: &mut Function, client: &mut Client) -> runtime::Error {
 
 /// Reports a configuration error the way Lambda expects at init: a log line naming the
 /// variable, then `POST /runtime/init/error` (when a Runtime API is there).
+///
+/// When that report gets no answer (`cargo lambda watch` 1.9.2 leaves about half of them
+/// unanswered while it starts the invocation, and the invoke then hangs), the function
+/// takes the pending invocation, if one comes within [`INIT_FALLBACK`], and answers it with
+/// the same `Runtime.ConfigError`, so the caller sees the variable named either way. The
+/// process exits non-zero after this in every case.
 pub fn report_init_error(error: &ConfigError) {
     log::config_error(error);
-    if let Ok(mut client) = Client::from_env()
-        && let Err(e) = client.init_error("Runtime.ConfigError", &error.to_string())
-    {
-        log::error(&format!("could not report the init error: {e}"));
+    let Ok(mut client) = Client::from_env() else { return };
+    let message = error.to_string();
+    match client.init_error("Runtime.ConfigError", &message) {
+        Ok(status) if (200..300).contains(&status) => return,
+        Ok(status) => log::error(&format!("could not report the init error: the Runtime API answered HTTP {status}")),
+        Err(e) => log::error(&format!("could not report the init error: {e}")),
+    }
+    let mut inv = Invocation::default();
+    if client.next_until(&mut inv, Some(std::time::Instant::now() + INIT_FALLBACK)).is_ok() {
+        let outcome = runtime::Outcome::Error { error_type: "Runtime.ConfigError", message: &message };
+        match client.answer(&inv, outcome) {
+            Ok(_) => log::error("answered the pending invocation with the configuration error instead"),
+            Err(e) => log::error(&format!("could not answer the pending invocation either: {e}")),
+        }
     }
 }
+
+/// How long a function whose init-error report went unanswered waits for an invocation to
+/// answer with that error instead.
+pub const INIT_FALLBACK: std::time::Duration = std::time::Duration::from_secs(5);

@@ -162,6 +162,11 @@ impl Client {
     /// Waits for the next invocation (`GET …/invocation/next`) and fills `inv`.
     /// No deadline: the Runtime API holds this request until there is work.
     pub fn next(&mut self, inv: &mut Invocation) -> Result<(), Error> {
+        self.next_until(inv, None)
+    }
+
+    /// [`next`](Self::next), given up (an `Io` error of kind `TimedOut`) at `deadline`.
+    pub fn next_until(&mut self, inv: &mut Invocation, deadline: Option<Instant>) -> Result<(), Error> {
         self.out.clear();
         write_head(&mut self.out, "GET", &self.next_path, &self.host, None, None);
         inv.request_id.clear();
@@ -170,7 +175,7 @@ impl Client {
         inv.deadline_ms = None;
         inv.deadline = None;
         let mut ids = 0usize;
-        let status = self.exchange(None, &mut inv.body, |name, value| {
+        let status = self.exchange(deadline, &mut inv.body, |name, value| {
             if name.eq_ignore_ascii_case("lambda-runtime-aws-request-id") {
                 // A second id is a protocol error, never a concatenation or a choice.
                 ids += 1;

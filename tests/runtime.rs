@@ -717,3 +717,55 @@ fn a_known_mix_of_events_gives_exact_metrics_lines() {
     }
     assert!(!stdout.contains(&admin_token[..40]), "no token in the metrics");
 }
+
+/// Issue 11: `cargo lambda watch` 1.9.2 sometimes never answers the init-error report (every
+/// retry included) and hands the invocation out instead. The function then answers that
+/// invocation with the same `Runtime.ConfigError`, so the caller still sees the variable.
+#[test]
+fn an_unanswered_init_error_is_answered_on_the_pending_invocation() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::channel::<Recorded>();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                while let Some(req) = read_request(&mut reader) {
+                    let path = req.path.clone();
+                    let _ = tx.send(req);
+                    let answer: &[u8] = if path.ends_with("/init/error") {
+                        std::thread::sleep(Duration::from_secs(60)); // never answered
+                        return;
+                    } else if path.ends_with("/invocation/next") {
+                        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: inv-1\r\nContent-Length: 2\r\n\r\n{}"
+                    } else {
+                        b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
+                    };
+                    if writer.write_all(answer).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let api = RuntimeApi { addr, requests: rx, stop: Arc::new(AtomicBool::new(false)), queue: Arc::default() };
+    let pem = public_pem("rsa2048-a");
+    let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("JWT_ISSUERS", "https://typo")]);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let answered = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let r = api.requests.recv_timeout(left).expect("the pending invocation is answered");
+        if r.path.contains("/invocation/inv-1/") {
+            break r;
+        }
+        assert!(r.path.ends_with("/init/error") || r.path.ends_with("/invocation/next"), "{r:?}");
+    };
+    assert_eq!(answered.path, "/2018-06-01/runtime/invocation/inv-1/error");
+    let body = answered.json();
+    assert_eq!(body["errorType"], "Runtime.ConfigError", "{body}");
+    assert!(body["errorMessage"].as_str().unwrap().contains("JWT_ISSUERS"), "{body}");
+    assert_eq!(function.wait_exit().code(), Some(1));
+}
