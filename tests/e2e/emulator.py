@@ -276,10 +276,11 @@ def main():
         emulators.append(emu)
         status, raw = emu.post(ev["v2-valid"].read_bytes(), timeout=300)
         log = emu.wait_log("exited code=1")
-        # cargo lambda watch hands the init error to the pending invocation when it has queued it
-        # before the function fails (a race in the emulator); otherwise the invocation times out.
-        check("badcfg (watch): no decision served; Runtime.ConfigError or a timeout",
-              (status, raw) == (408, b"") or init_error_names(raw, "JWT_LEEWAY_SECONDS"), f"{status} {raw[:300]!r}")
+        # cargo lambda watch 1.9.2 leaves about half of the init-error reports unanswered; the
+        # function then answers the pending invocation with the same error (lambda.rs), so the
+        # caller always gets Runtime.ConfigError naming the variable (issue 11).
+        check("badcfg (watch): no decision served; Runtime.ConfigError naming the variable",
+              init_error_names(raw, "JWT_LEEWAY_SECONDS"), f"{status} {raw[:300]!r}")
         check("badcfg (watch): the function logged the error naming the variable and exited 1",
               "invalid configuration: JWT_LEEWAY_SECONDS" in log and "exited code=1" in log, log[-1500:])
         emu.stop()
