@@ -231,7 +231,12 @@ impl DecisionCache {
             freed += s.heap_bytes();
             *s = Slot::default();
         }
-        self.held -= freed;
+        // The tally counts exactly what the slots hold; were it ever wrong, start afresh
+        // rather than wrap (which would lift the budget).
+        match self.held.checked_sub(freed) {
+            Some(held) => self.held = held,
+            None => self.clear(),
+        }
         freed
     }
 
@@ -270,7 +275,11 @@ impl DecisionCache {
             None if same => slot.answer_bytes(),
             None => 0,
         };
-        let held = (self.held - slot.heap_bytes()).saturating_add(token_bytes).saturating_add(answer_bytes);
+        let Some(others) = self.held.checked_sub(slot.heap_bytes()) else {
+            self.clear(); // a tally that disagrees with the slots: start afresh, store nothing
+            return false;
+        };
+        let held = others.saturating_add(token_bytes).saturating_add(answer_bytes);
         if held > self.budget {
             // Make room from expired entries, at most once per second (a sweep is O(entries)).
             if self.swept_at != Some(now) {

@@ -11,6 +11,8 @@ use simd_json::StaticNode;
 
 /// Default clock skew, in seconds (Clerk's default; a Clerk token lives 60 s).
 pub const DEFAULT_LEEWAY: u64 = 5;
+/// Longest `sub` accepted, in bytes (OpenID Connect Core §2).
+pub const MAX_SUB_LEN: usize = 255;
 /// Largest configurable clock skew, in seconds.
 pub const MAX_LEEWAY: u64 = 300;
 
@@ -62,6 +64,10 @@ impl Rule {
         let values: Vec<String> = values.split('|').map(|v| v.trim().to_owned()).collect();
         if values.iter().any(String::is_empty) {
             return Err("a rule has an empty value");
+        }
+        // `scope`/`scp` are compared item by item: a value with a space could never match.
+        if matches!(&path[..], [top] if top == "scope" || top == "scp") && values.iter().any(|v| v.contains(' ')) {
+            return Err("a scope value cannot contain a space (name one scope; list others with |)");
         }
         Ok(Rule { path, values })
     }
@@ -130,7 +136,9 @@ pub fn validate<'b>(claims: Value<'_, 'b>, policy: &Policy, now: u64) -> Result<
     // RFC 7519 §4.1.2: the principal.
     let sub = match claims.get("sub") {
         None => return Err(Reason::MissingSub),
-        Some(v) => v.as_str().ok_or(Reason::MalformedSub)?,
+        // OpenID Connect Core §2: `sub` "MUST NOT exceed 255 ASCII characters". Longer is
+        // refused: it goes into the answer twice and must not push it past API Gateway's limit.
+        Some(v) => v.as_str().filter(|s| s.len() <= MAX_SUB_LEN).ok_or(Reason::MalformedSub)?,
     };
     // RFC 7519 §4.1.1
     if !policy.issuers.is_empty() {
@@ -218,6 +226,10 @@ mod tests {
         let p = Policy::default();
         assert_eq!(check(&format!(r#"{{"exp":{}}}"#, NOW + 60), &p), Err(Reason::MissingSub));
         assert_eq!(check(&format!(r#"{{"exp":{},"sub":1}}"#, NOW + 60), &p), Err(Reason::MalformedSub));
+        let sub = |n: usize| format!(r#"{{"exp":{},"sub":"{}"}}"#, NOW + 60, "u".repeat(n));
+        assert_eq!(check(&sub(255), &p).map(|s| s.len()), Ok(255));
+        assert_eq!(check(&sub(256), &p), Err(Reason::MalformedSub), "OpenID Connect Core §2: at most 255");
+        assert_eq!(check(&sub(9000), &p), Err(Reason::MalformedSub));
     }
 
     #[test]
@@ -300,7 +312,9 @@ mod tests {
             Rule { path: vec!["a".into(), "b".into()], values: vec!["c".into(), "d".into()] }
         );
         assert_eq!(Rule::parse(r#""https://x.example/r=1"=a"#).unwrap().path, vec!["https://x.example/r=1"]);
-        for bad in ["role", "=admin", "role=", "a..b=c", "role=a||b", ".a=b", r#""a=b"#, r#"a"b"=c"#, "a b=c"] {
+        for bad in
+            ["role", "=admin", "role=", "a..b=c", "role=a||b", ".a=b", r#""a=b"#, r#"a"b"=c"#, "a b=c", "scope=a b"]
+        {
             assert!(Rule::parse(bad).is_err(), "{bad}");
         }
     }

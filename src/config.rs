@@ -88,9 +88,11 @@ pub fn from_env() -> Result<Loaded, ConfigError> {
 /// Refuses a `JWT_*` name that is not one of [`VARIABLES`], naming the closest known one.
 pub fn check_names(names: impl IntoIterator<Item = String>) -> Result<(), ConfigError> {
     for name in names {
-        if name.starts_with("JWT_") && !VARIABLES.contains(&name.as_str()) {
-            let closest = VARIABLES.iter().min_by_key(|known| edit_distance(known, &name)).copied();
-            let near = |known: &&str| edit_distance(known, &name) <= (name.len() / 3).max(3);
+        // Any case: `jwt_issuer` is a typo of `JWT_ISSUER` too (names are case-sensitive).
+        let upper = name.to_ascii_uppercase();
+        if upper.starts_with("JWT_") && !VARIABLES.contains(&name.as_str()) {
+            let closest = VARIABLES.iter().min_by_key(|known| edit_distance(known, &upper)).copied();
+            let near = |known: &&str| edit_distance(known, &upper) <= (upper.len() / 3).max(3);
             let problem = match closest.filter(near) {
                 Some(known) => format!("unknown variable; did you mean {known}?"),
                 None => "unknown variable (README.md, Configuration, lists them all)".to_owned(),

@@ -7,7 +7,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
     // -- finding the token --------------------------------------------------------------
-    /// No token in the identity source, `Authorization` header or configured cookie.
+    /// No token in the identity source (or, for REST REQUEST events, the `JWT_TOKEN_HEADER`
+    /// header), nor in the configured cookie there.
     MissingToken,
     /// `Authorization` uses a scheme other than `Bearer`.
     BadScheme,
@@ -29,7 +30,8 @@ pub enum Reason {
     AlgNotAllowed,
     /// A `crit` header is present; we understand no extensions (RFC 7515 §4.1.11).
     CritHeader,
-    /// `typ` is present and neither `JWT` nor `at+jwt`.
+    /// `typ` is present and none of `JWT`, `application/jwt`, `at+jwt`, `application/at+jwt`
+    /// (any case).
     BadType,
     /// `kid` is not a string.
     MalformedKid,
@@ -51,7 +53,7 @@ pub enum Reason {
     IssuedInFuture,
     /// `sub` is absent.
     MissingSub,
-    /// `sub` is present but not a string.
+    /// `sub` is present but not a string, or longer than 255 bytes.
     MalformedSub,
     /// An issuer is configured and `iss` is absent.
     MissingIssuer,
@@ -155,7 +157,8 @@ mod tests {
     use super::*;
 
     /// Every reason, written out independently of `code()`: its code and the HTTP status
-    /// class API Gateway gives it (403 only for an authentic caller who fails a rule).
+    /// class a REST API gives it (403 only for an authentic caller who fails a rule; on HTTP
+    /// APIs every refusal is a 403, see tests/responses.rs).
     const TABLE: [(Reason, &str, u16); 28] = [
         (Reason::MissingToken, "missing_token", 401),
         (Reason::BadScheme, "bad_scheme", 401),
@@ -263,7 +266,7 @@ mod tests {
         let forbidden: Vec<&str> =
             TABLE.iter().filter(|(_, _, status)| *status == 403).map(|(_, code, _)| *code).collect();
         assert_eq!(forbidden, ["rule_failed"]);
-        assert!(section.contains("Only `rule_failed` is a 403; every other code is a 401."), "{section}");
+        assert!(section.contains("On REST APIs, only `rule_failed` is a 403; every other code is a 401."), "{section}");
         listed.sort_unstable();
         listed.dedup();
         let mut want: Vec<&str> = TABLE.iter().map(|(_, code, _)| *code).collect();

@@ -137,6 +137,8 @@ fn unknown_jwt_variables_are_refused_with_the_closest_name() {
         ("JWT_REQUIRES", "JWT_REQUIRE"),
         ("JWT_PUBLICKEY", "JWT_PUBLIC_KEY"),
         ("JWT_JWKS_PATH", "JWT_JWKS_FILE"),
+        ("jwt_issuer", "JWT_ISSUER"),
+        ("Jwt_Audience", "JWT_AUDIENCE"),
     ] {
         let e = config::check_names(names(&["JWT_ISSUER", typo])).unwrap_err();
         assert_eq!(e.var, typo);
