@@ -15,6 +15,7 @@ import os
 import pathlib
 import sys
 
+METRICS_MAX = 1.02  # an invocation with metrics on ÷ the same without, instructions
 HOT_PATH_MAX = 1.08  # decide ÷ ring_verify, instructions counted in the same run
 CACHED_MAX = 5000  # instructions for a cached decision (docs/performance.md says why)
 
@@ -42,7 +43,9 @@ def instructions(lines):
     for line in lines:
         if line.startswith("{"):
             d = json.loads(line)
-            ir[d["function_name"]] = d["profiles"][0]["data"]["total"]["metrics"]["Ir"]["values"]["new"]
+            name = d["function_name"]
+            name = f"{name}.{d['id']}" if name.startswith("reply") else name  # one case per id
+            ir[name] = d["profiles"][0]["data"]["total"]["metrics"]["Ir"]["values"]["new"]
     missing = {"ring_verify", "decide", "decide_cached"} - ir.keys()
     if missing:
         print(f"FAIL: no instruction counts for {sorted(missing)} (was --output-format=json passed?)")
@@ -56,12 +59,23 @@ def instructions(lines):
         bad.append(f"decide is {ir['decide'] / ring:.4f} x ring_verify (limit {HOT_PATH_MAX})")
     if ir["decide_cached"] > CACHED_MAX:
         bad.append(f"decide_cached takes {ir['decide_cached']} instructions (limit {CACHED_MAX})")
+    # Issue 10: metrics must not measurably slow an invocation (reply = the function's own
+    # per-invocation step; reply_metrics the same with metrics on), uncached and cached.
+    metrics = []
+    for case in ("uncached", "cached"):
+        plain, metered = ir.get(f"reply.{case}"), ir.get(f"reply_metrics.{case}")
+        if plain is None or metered is None:
+            bad.append(f"no instruction counts for reply.{case} / reply_metrics.{case}")
+            continue
+        metrics.append(f"reply_metrics/reply ({case}) = {metered / plain:.4f}")
+        if metered > METRICS_MAX * plain:
+            bad.append(f"metrics cost {metered / plain:.4f} x the {case} reply (limit {METRICS_MAX})")
     if bad:
         print("FAIL: " + "; ".join(bad))
         return 1
     print(
         f"ok: decide/ring_verify = {ir['decide'] / ring:.4f} <= {HOT_PATH_MAX}; "
-        f"decide_cached = {ir['decide_cached']} <= {CACHED_MAX}"
+        f"decide_cached = {ir['decide_cached']} <= {CACHED_MAX}; " + "; ".join(metrics) + f" <= {METRICS_MAX}"
     )
     return 0
 
