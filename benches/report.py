@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The ratio tables of the criterion and instruction-count benches, and the instruction gates:
+the one place `.ci/bench.sh` and a run by hand both get them from.
+
+  cargo bench --bench hot_path && python3 benches/report.py criterion
+      medians of every bench in target/criterion, and each ÷ ring's verify (informational)
+  cargo bench --bench instructions -- --output-format=json | python3 benches/report.py instructions
+      instruction counts, each ÷ ring's verify; exits 1 when a gate below fails
+
+The per-invocation, cold-start and Managed Instances tables (and their gates) are printed by
+the load generator itself: `cargo bench --bench loadgen` (benches/loadgen/main.rs).
+"""
+import json
+import os
+import pathlib
+import sys
+
+HOT_PATH_MAX = 1.08  # decide ÷ ring_verify, instructions counted in the same run
+CACHED_MAX = 5000  # instructions for a cached decision (docs/performance.md says why)
+
+
+def criterion(root):
+    med = {}
+    for est in root.glob("*/*/new/estimates.json"):
+        group, name = est.parts[-4], est.parts[-3]
+        med[f"{group}/{name}"] = json.loads(est.read_text())["median"]["point_estimate"]
+    if "floor/ring_verify" not in med:
+        sys.exit(f"no criterion results with floor/ring_verify in {root}: run `cargo bench --bench hot_path` first")
+    ring = med["floor/ring_verify"]
+
+    def fmt(ns):
+        return f"{ns / 1000:8.2f} µs" if ns >= 1000 else f"{ns:8.1f} ns"
+
+    print(f"{'bench':24} {'median':>11}  {'÷ ring verify':>13}")
+    for k in sorted(med, key=lambda k: (not k.startswith("floor"), k)):
+        print(f"{k:24} {fmt(med[k]):>11}  {med[k] / ring:13.3f}")
+    return 0
+
+
+def instructions(lines):
+    ir = {}
+    for line in lines:
+        if line.startswith("{"):
+            d = json.loads(line)
+            ir[d["function_name"]] = d["profiles"][0]["data"]["total"]["metrics"]["Ir"]["values"]["new"]
+    missing = {"ring_verify", "decide", "decide_cached"} - ir.keys()
+    if missing:
+        print(f"FAIL: no instruction counts for {sorted(missing)} (was --output-format=json passed?)")
+        return 1
+    ring = ir["ring_verify"]
+    print(f"{'case':22} {'instructions':>12}  {'÷ ring verify':>13}")
+    for k, v in ir.items():
+        print(f"{k:22} {v:12,}  {v / ring:13.4f}")
+    bad = []
+    if ir["decide"] > HOT_PATH_MAX * ring:
+        bad.append(f"decide is {ir['decide'] / ring:.4f} x ring_verify (limit {HOT_PATH_MAX})")
+    if ir["decide_cached"] > CACHED_MAX:
+        bad.append(f"decide_cached takes {ir['decide_cached']} instructions (limit {CACHED_MAX})")
+    if bad:
+        print("FAIL: " + "; ".join(bad))
+        return 1
+    print(
+        f"ok: decide/ring_verify = {ir['decide'] / ring:.4f} <= {HOT_PATH_MAX}; "
+        f"decide_cached = {ir['decide_cached']} <= {CACHED_MAX}"
+    )
+    return 0
+
+
+def main(argv):
+    repo = pathlib.Path(__file__).resolve().parent.parent
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", repo / "target"))
+    if len(argv) >= 2 and argv[1] == "criterion":
+        return criterion(pathlib.Path(argv[2]) if len(argv) > 2 else target / "criterion")
+    if len(argv) >= 2 and argv[1] == "instructions":
+        if len(argv) > 2 and argv[2] != "-":
+            with open(argv[2]) as f:
+                return instructions(f)
+        return instructions(sys.stdin)
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
