@@ -577,6 +577,8 @@ const USAGE: &str = "usage: loadgen [suite] [--ours PATH] [--empty PATH] [--empt
 [--mixed-n 10000] [--cold 30] [--rounds 3] [--gate] [--concurrency-gates] [--json FILE]
        loadgen invoke --bin PATH [--mixed | --event FILE] [--n 5000] [--warm 1] [--concurrency N] [--in-flight K]
        loadgen cold --bin PATH [--runs 30]
+       diagnostics, with any of them: --split-writes (every response head and body in two writes),
+       --delay-us N (wait N µs before handing out each event)
        loadgen --instant-function       (a function that answers at once; the generator spawns it itself)";
 
 fn main() {
@@ -588,6 +590,10 @@ fn main() {
         println!("{USAGE}");
         return;
     }
+    if args.flag("--split-writes") {
+        server::SPLIT_WRITES.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    server::DELAY_US.store(args.number("--delay-us", 0) as u64, std::sync::atomic::Ordering::Relaxed);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let result = match args.cmd.as_str() {
         "suite" => suite(&SuiteArgs {

@@ -13,6 +13,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -86,12 +87,33 @@ fn now_ms() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())
 }
 
+/// `--split-writes`: send every response's head and body in two writes (two TCP segments,
+/// with `TCP_NODELAY`), as Python's `http.server` does, instead of one. A diagnostic: it
+/// shows what that costs the function (docs/performance.md).
+pub static SPLIT_WRITES: AtomicBool = AtomicBool::new(false);
+
+/// `--delay-us N`: wait N µs before handing out each event, as a slower Runtime API would (a
+/// diagnostic: how the time a function sleeps between invocations changes its CPU per
+/// invocation).
+pub static DELAY_US: AtomicU64 = AtomicU64::new(0);
+
+/// Writes a response whose head ends at `head_len`.
+fn send(conn: &mut Conn, out: &[u8], head_len: usize) -> io::Result<()> {
+    if SPLIT_WRITES.load(Ordering::Relaxed) {
+        conn.write_all(&out[..head_len])?;
+        conn.write_all(&out[head_len..])
+    } else {
+        conn.write_all(out)
+    }
+}
+
 fn reply(conn: &mut Conn, status: &str, body: &[u8]) -> io::Result<()> {
     let mut out =
         format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len())
             .into_bytes();
+    let head_len = out.len();
     out.extend_from_slice(body);
-    conn.write_all(&out)
+    send(conn, &out, head_len)
 }
 
 /// Serves one connection until EOF, an error, or the end of the run.
@@ -109,6 +131,10 @@ fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
         match (head.method.as_str(), rest) {
             ("GET", "invocation/next") => {
                 let Some(i) = park(shared) else { return Ok(()) };
+                let delay = DELAY_US.load(Ordering::Relaxed);
+                if delay > 0 {
+                    std::thread::sleep(Duration::from_micros(delay));
+                }
                 let event = shared.load.event(i);
                 out.clear();
                 out.extend_from_slice(
@@ -122,8 +148,9 @@ fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                     )
                     .as_bytes(),
                 );
+                let head_len = out.len();
                 out.extend_from_slice(&event.body);
-                conn.write_all(&out)?;
+                send(&mut conn, &out, head_len)?;
             }
             ("POST", "init/error") => {
                 let mut st = shared.lock();
