@@ -15,15 +15,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// API Gateway maps the error message `Unauthorized` to HTTP 401.
 pub const UNAUTHORIZED: Reply = Reply::Error { error_type: "Unauthorized", message: "Unauthorized" };
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Logs the verdict (deny lines; allow at DEBUG) and returns the response JSON, or `None`
-/// for the `Unauthorized` error.
-fn finish(handled: Handled, ctx: &log::Context<'_>) -> Option<String> {
+/// Logs the verdict (deny lines, with API Gateway's request id from `event`; allow at DEBUG)
+/// and returns the response JSON, or `None` for the `Unauthorized` error.
+pub(crate) fn finish(handled: Handled, event: &[u8], ctx: &log::Context<'_>) -> Option<String> {
     match &handled.denial {
-        Some(d) => log::deny(ctx, d.reason.code(), d.sub.as_deref()),
+        Some(d) => log::deny(ctx, d.reason.code(), d.sub.as_deref(), crate::api_request_id::of(event).as_deref()),
         None if log::debug_enabled() => {
             if let crate::response::Response::Simple(r) = &handled.response {
                 log::allow(ctx, r.context.get("sub").and_then(|s| s.as_str()).unwrap_or(""));
@@ -42,7 +42,7 @@ thread_local! {
 /// body (`null` for `Unauthorized`).
 pub fn respond(authorizer: &Authorizer, event: &[u8]) -> bytes::Bytes {
     let handled = SCRATCH.with_borrow_mut(|scratch| authorizer.handle(event, now(), scratch));
-    match finish(handled, &log::Context::default()) {
+    match finish(handled, event, &log::Context::default()) {
         Some(json) => json.into(),
         None => bytes::Bytes::from_static(b"null"),
     }
@@ -62,7 +62,7 @@ impl Function {
 
     /// Answers one raw event at `now` and logs the verdict (with the invocation's ids).
     pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Reply {
-        match finish(self.cached.handle(event, now, &mut self.scratch), ctx) {
+        match finish(self.cached.handle(event, now, &mut self.scratch), event, ctx) {
             Some(json) => Reply::Response(json.into_bytes()),
             None => UNAUTHORIZED,
         }

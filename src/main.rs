@@ -1,13 +1,20 @@
 //! The Lambda function: configuration once, then one decision per invocation, served by a
-//! small blocking Runtime API client on one thread (see docs/performance.md for why).
+//! small blocking Runtime API client — on this thread, or, on Lambda Managed Instances
+//! (`AWS_LAMBDA_MAX_CONCURRENCY` > 1), on that many worker threads sharing the authorizer and
+//! its decision cache (see docs/performance.md for why).
 #![forbid(unsafe_code)]
-use jwt_authorizer::{config, lambda, log, runtime};
+use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
+use jwt_authorizer::{config, lambda, log, runtime, workers};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     log::init();
     let env = |name: &str| std::env::var(name).ok();
-    let (loaded, cache) = match config::from_env().and_then(|l| Ok((l, config::decision_cache(env)?))) {
+    let configured = config::from_env()
+        .and_then(|l| Ok((l, config::decision_cache(env)?)))
+        .and_then(|(l, c)| Ok((l, c, workers::count(env)?)));
+    let (loaded, cache, n) = match configured {
         Ok(ok) => ok,
         Err(e) => {
             lambda::report_init_error(&e);
@@ -22,8 +29,36 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if n > 1 {
+        // `from_env` found it: the same value, for each worker's own client.
+        let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
+        drop(client);
+        return managed_instances(n, api.trim(), SharedAuthorizer::new(loaded.authorizer, SharedCache::like(&cache)));
+    }
+    // One invocation at a time, on this thread.
     let mut function = lambda::Function::new(loaded.authorizer, cache);
     let error = lambda::run(&mut function, &mut client);
     log::error(&format!("runtime error: {error}"));
     ExitCode::FAILURE
+}
+
+/// `n` workers until Lambda sends `SIGTERM` (exit 0) or every worker has stopped (exit 1).
+fn managed_instances(n: usize, api: &str, shared: SharedAuthorizer) -> ExitCode {
+    let pool = match workers::start(n, api, workers::authorizer_handler(Arc::new(shared))) {
+        Ok(pool) => pool,
+        Err(e) => {
+            log::error(&format!("could not start the workers: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    match pool.wait() {
+        workers::Stop::Signal(_) => {
+            log::info("shutting down (SIGTERM)");
+            ExitCode::SUCCESS
+        }
+        workers::Stop::NoWorkerLeft => {
+            log::error("no worker left: every Runtime API connection failed");
+            ExitCode::FAILURE
+        }
+    }
 }
