@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -31,6 +31,8 @@ const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:qwerty9876/
 /// One request the function made.
 #[derive(Debug, Clone)]
 struct Recorded {
+    /// Which connection it came on (0, 1, … in the order they were accepted).
+    conn: usize,
     method: String,
     path: String,
     headers: Vec<(String, String)>,
@@ -49,37 +51,87 @@ impl Recorded {
     }
 }
 
-/// Invocations not yet handed out: (request id, event bytes).
-type Queue = Mutex<VecDeque<(String, Vec<u8>)>>;
+/// What the server shares between its connections.
+#[derive(Default)]
+struct Shared {
+    /// Invocations not yet handed out: (request id, event bytes).
+    queue: Mutex<VecDeque<(String, Vec<u8>)>>,
+    /// Request ids handed out so far (the next is `req-{issued + 1}`).
+    issued: AtomicUsize,
+    /// `GET /next` waiting right now, and the most ever waiting at once.
+    parked: AtomicUsize,
+    max_parked: AtomicUsize,
+    connections: AtomicUsize,
+    /// Each connection serves one invocation at most (then its `/next` waits until the end),
+    /// so that consecutive invocations go to different workers.
+    one_per_connection: AtomicBool,
+    /// Connections whose next `GET /next` with work waiting is answered HTTP 500 (and then
+    /// closed), and whether every connection's is.
+    fail_conns: Mutex<Vec<usize>>,
+    fail_all: AtomicBool,
+    stop: AtomicBool,
+}
 
 struct RuntimeApi {
     addr: SocketAddr,
     requests: Receiver<Recorded>,
-    stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
 }
 
 impl RuntimeApi {
     /// Serves `events` in order as invocations `req-1`, `req-2`, …; once they are used up,
-    /// `/next` long-polls (as the real API does) until the server is dropped.
+    /// `/next` long-polls (as the real API does) until more are pushed or the server is
+    /// dropped. Every connection is served on its own thread, so any number of `/next` can
+    /// be parked at once (Managed Instances).
     fn start(events: Vec<Vec<u8>>) -> RuntimeApi {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
-        let queue: Arc<Queue> =
-            Arc::new(Mutex::new(events.into_iter().enumerate().map(|(i, e)| (format!("req-{}", i + 1), e)).collect()));
-        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared::default());
         let (tx, rx) = mpsc::channel();
-        let stop2 = stop.clone();
+        let api = RuntimeApi { addr, requests: rx, shared: shared.clone() };
+        api.push(events);
         std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
+            for (conn, stream) in listener.incoming().enumerate() {
+                if shared.stop.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (queue, tx, stop) = (queue.clone(), tx.clone(), stop2.clone());
-                std::thread::spawn(move || serve_connection(stream, &queue, &tx, &stop));
+                shared.connections.fetch_add(1, Ordering::SeqCst);
+                let (shared, tx) = (shared.clone(), tx.clone());
+                std::thread::spawn(move || serve_connection(stream, conn, &shared, &tx));
             }
         });
-        RuntimeApi { addr, requests: rx, stop }
+        api
+    }
+
+    /// Queues more invocations (ids go on from the last one); returns their ids.
+    fn push(&self, events: Vec<Vec<u8>>) -> Vec<String> {
+        let mut queue = self.shared.queue.lock().unwrap();
+        events
+            .into_iter()
+            .map(|e| {
+                let id = format!("req-{}", self.shared.issued.fetch_add(1, Ordering::SeqCst) + 1);
+                queue.push_back((id.clone(), e));
+                id
+            })
+            .collect()
+    }
+
+    /// Waits (bounded) until at least `n` `GET /next` are parked at once.
+    fn wait_parked(&self, n: usize) {
+        let deadline = Instant::now() + STEP;
+        while self.parked() < n {
+            assert!(Instant::now() < deadline, "fewer than {n} GET /next parked within {STEP:?}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn parked(&self) -> usize {
+        self.shared.parked.load(Ordering::SeqCst)
+    }
+
+    fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// The next request the function makes, or a panic after `STEP`.
@@ -99,6 +151,20 @@ impl RuntimeApi {
         }
     }
 
+    /// The next `n` POSTs, within `limit` in all; the `GET /next` seen meanwhile go to `gets`.
+    fn posts(&self, n: usize, limit: Duration, gets: &mut Vec<Recorded>) -> Vec<Recorded> {
+        let deadline = Instant::now() + limit;
+        let mut posts = Vec::with_capacity(n);
+        while posts.len() < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(r) = self.requests.recv_timeout(left) else {
+                panic!("{} of {n} results within {limit:?}", posts.len());
+            };
+            if r.method == "POST" { posts.push(r) } else { gets.push(r) }
+        }
+        posts
+    }
+
     /// Everything requested so far (non-blocking).
     fn drain(&self) -> Vec<Recorded> {
         self.requests.try_iter().collect()
@@ -107,33 +173,78 @@ impl RuntimeApi {
 
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        self.shared.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)); // wake accept()
     }
 }
 
-fn serve_connection(stream: TcpStream, queue: &Queue, tx: &Sender<Recorded>, stop: &AtomicBool) {
+/// Counts a `GET /next` as parked for as long as it waits, however it ends.
+struct Parked<'a>(&'a Shared);
+
+impl<'a> Parked<'a> {
+    fn new(shared: &'a Shared) -> Parked<'a> {
+        let now = shared.parked.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_parked.fetch_max(now, Ordering::SeqCst);
+        Parked(shared)
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.parked.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+enum Next {
+    Event(String, Vec<u8>),
+    Fail,
+    Stop,
+}
+
+/// Waits for work for a `GET /next` on connection `conn`, which has served `served` so far.
+fn next_for(shared: &Shared, conn: usize, served: usize) -> Next {
+    let _parked = Parked::new(shared);
+    loop {
+        if shared.stop.load(Ordering::SeqCst) {
+            return Next::Stop;
+        }
+        if served == 0 || !shared.one_per_connection.load(Ordering::SeqCst) {
+            let mut queue = shared.queue.lock().unwrap();
+            if !queue.is_empty() {
+                if shared.fail_all.load(Ordering::SeqCst) || shared.fail_conns.lock().unwrap().contains(&conn) {
+                    return Next::Fail;
+                }
+                let (id, event) = queue.pop_front().unwrap();
+                return Next::Event(id, event);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn serve_connection(stream: TcpStream, conn: usize, shared: &Shared, tx: &Sender<Recorded>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
     let mut writer = match stream.try_clone() {
         Ok(w) => w,
         Err(_) => return,
     };
     let mut reader = BufReader::new(stream);
-    while let Some(req) = read_request(&mut reader) {
+    let mut served = 0;
+    while let Some(mut req) = read_request(&mut reader) {
+        req.conn = conn;
         let _ = tx.send(req.clone());
         let (status, headers, body): (&str, Vec<(String, String)>, Vec<u8>) =
             match (req.method.as_str(), req.path.as_str()) {
                 ("GET", "/2018-06-01/runtime/invocation/next") => {
-                    let next = loop {
-                        if let Some(next) = queue.lock().unwrap().pop_front() {
-                            break Some(next);
+                    let (id, event) = match next_for(shared, conn, served) {
+                        Next::Event(id, event) => (id, event),
+                        Next::Stop => return,
+                        Next::Fail => {
+                            let _ = writer.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+                            return;
                         }
-                        if stop.load(Ordering::SeqCst) {
-                            break None;
-                        }
-                        std::thread::sleep(Duration::from_millis(20));
                     };
-                    let Some((id, event)) = next else { return };
+                    served += 1;
                     let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + 60_000;
                     let headers = vec![
                         ("Content-Type".into(), "application/json".into()),
@@ -215,7 +326,7 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Recorded> {
         body.resize(len.parse().ok()?, 0);
         r.read_exact(&mut body).ok()?;
     }
-    Some(Recorded { method, path, headers, body })
+    Some(Recorded { conn: 0, method, path, headers, body })
 }
 
 // ---------------------------------------------------------------------------------------
