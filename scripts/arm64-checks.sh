@@ -4,7 +4,7 @@
 #  2. `check` on the demo events, with real tokens minted now by the x86_64 CLI, exits 0 for
 #     allow and 1 for deny, and prints byte-identical responses to the x86_64 CLI;
 #  3. the arm64 Lambda binary serves 20 invocations from a local Lambda Runtime API
-#     (runtime_stub.py) and answers an allow; with a broken configuration it posts
+#     (the load generator, benches/loadgen) and answers an allow; with a broken configuration it posts
 #     /runtime/init/error naming the variable (tests/e2e/init_error.py).
 # Needs: scripts/build-arm64.sh outputs, target/release/jwt-authorizer-cli, qemu-user-static,
 # libc6-arm64-cross. Every step is bounded by `timeout`.
@@ -16,8 +16,8 @@ QEMU="$QEMU_BIN -L /usr/aarch64-linux-gnu"
 X86_CLI=target/release/jwt-authorizer-cli
 ARM_CLI=target/lambda/jwt-authorizer-cli/bootstrap
 ARM_BIN=target/lambda/jwt-authorizer/unzipped/bootstrap  # unpacked from bootstrap.zip
-STUB=${RUNTIME_STUB:-$(git rev-parse --show-toplevel)/../shared/perf/runtime_stub.py}
-for f in "$X86_CLI" "$ARM_CLI" "$ARM_BIN" "$STUB"; do
+LOADGEN=${LOADGEN:-cargo bench --locked --quiet --bench loadgen --}
+for f in "$X86_CLI" "$ARM_CLI" "$ARM_BIN"; do
   [ -e "$f" ] || { echo "arm64-checks: missing $f" >&2; exit 2; }
 done
 work=$(mktemp -d)
@@ -84,36 +84,34 @@ for c in "${cases[@]}"; do
   fi
 done
 
-# 3. the Lambda binary against a local Runtime API.
-stub() { timeout 120 python3 "$STUB" --bin "$ARM_BIN" --runner "$QEMU" "$@"; }
-# One spawn per stub process: its cold mode re-arms per spawn, and a killed spawn's in-flight
-# GET /next could take the next spawn's event under load.
-stub --event "$work/http-api-v2-valid.json" --cold 1 > "$work/stub-v2.json" || true
-stub --event "$work/http-api-v2-valid.json" --n 20 > "$work/stub-v2-n.json" || true
-if python3 - "$work/stub-v2.json" "$work/stub-v2-n.json" <<'PY'
-import json, sys
-cold, warm = (json.load(open(f)) for f in sys.argv[1:3])
-body = json.loads(cold["response_body"])
-assert cold["cold_failures"] == [], cold["cold_failures"]
-assert body == {"isAuthorized": True, "context": {"sub": "user_2abcDEMO", "email": "ada@example.com", "role": "admin"}}, body
-assert warm["invocations_measured"] == 20 and warm["errors"] == [], warm
-print(f"      under qemu (not a real timing): {cold['init_ms_exec_to_first_next']['median']} ms to first /next, "
-      f"{warm['wall_us_per_roundtrip']} us per round trip")
-PY
-then ok "lambda binary: cold start answers an HTTP API allow with context; then 20 more invocations, no errors"; else bad "lambda binary (HTTP API)"; cat "$work/stub-v2.json" "$work/stub-v2-n.json"; fi
-
-stub --event "$work/rest-token-valid.json" --cold 1 > "$work/stub-rest.json" || true
-if python3 - "$work/stub-rest.json" <<'PY'
+# 3. the Lambda binary against a local Runtime API: the load generator, with the environment
+# above; its first invocation (the warm-up) is the cold start, then `--n` more on that process.
+lg() { timeout 300 $LOADGEN invoke --bin "$ARM_BIN" --runner "$QEMU" "$@" > /dev/null; }
+rm -f "$work/lg-v2.json" "$work/lg-rest.json"
+lg --event "$work/http-api-v2-valid.json" --warm 1 --n 20 --json "$work/lg-v2.json" || true
+if python3 - "$work/lg-v2.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-body = json.loads(r["response_body"])
-assert r["cold_failures"] == [], r["cold_failures"]
+body = json.loads(r["first_answer"])
+assert body == {"isAuthorized": True, "context": {"sub": "user_2abcDEMO", "email": "ada@example.com", "role": "admin"}}, body
+assert r["answered"] == 21 and r["errors_posted"] == 0 and r["problems"] == [], r
+print(f"      under qemu (not a real timing): {r['init_ms']:.1f} ms to first /next, "
+      f"{1e6 / r['invocations_per_s']:.0f} us per round trip")
+PY
+then ok "lambda binary: cold start answers an HTTP API allow with context; then 20 more invocations, no errors"; else bad "lambda binary (HTTP API)"; cat "$work/lg-v2.json" || true; fi
+
+lg --event "$work/rest-token-valid.json" --warm 1 --n 1 --json "$work/lg-rest.json" || true
+if python3 - "$work/lg-rest.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+body = json.loads(r["first_answer"])
 st = body["policyDocument"]["Statement"]
+assert r["errors_posted"] == 0 and r["problems"] == [], r
 assert body["principalId"] == "user_2abcDEMO", body
 assert st == [{"Action": ["execute-api:Invoke"], "Effect": "Allow",
                "Resource": ["arn:aws:execute-api:us-east-1:123456789012:qwerty9876/dev/*"]}], st
 PY
-then ok "lambda binary: REST TOKEN allow policy"; else bad "lambda binary (REST TOKEN)"; cat "$work/stub-rest.json"; fi
+then ok "lambda binary: REST TOKEN allow policy"; else bad "lambda binary (REST TOKEN)"; cat "$work/lg-rest.json" || true; fi
 
 # A broken configuration: no event is asked for, /runtime/init/error names the variable.
 if timeout 120 python3 tests/e2e/init_error.py --bin "$ARM_BIN" --runner "$QEMU" --var JWT_LEEWAY_SECONDS --value abc; then

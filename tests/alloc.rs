@@ -174,8 +174,11 @@ fn a_refusal_is_where_allocation_may_happen() -> String {
     )
 }
 
+/// A check: its name, and what it counted (it panics when the count is wrong).
+type Check = (&'static str, fn() -> String);
+
 fn main() {
-    let checks: [(&str, fn() -> String); 5] = [
+    let checks: [Check; 5] = [
         ("counter", the_counter_sees_allocations),
         ("decide, success path", decide_allocates_nothing_beyond_rings_own_verify),
         ("handle, event → response JSON", handle_allocates_only_its_response),

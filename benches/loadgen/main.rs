@@ -110,10 +110,11 @@ struct Cold {
 
 /// `runs` fresh spawns, each with its own listener: exec → first `GET /next`, and exec → the
 /// first response.
-fn cold(spawn: &Spawn, load: &Arc<Load>, runs: usize) -> Result<Cold, Fail> {
+/// With `check`, every first answer must be the one its event expects.
+fn cold(spawn: &Spawn, load: &Arc<Load>, runs: usize, check: bool) -> Result<Cold, Fail> {
     let mut c = Cold { init_ms: Vec::new(), first_ms: Vec::new() };
     for _ in 0..runs {
-        let mut run = Run::start(spawn, load.clone(), 1, 1, false)?;
+        let mut run = Run::start(spawn, load.clone(), 1, 1, check)?;
         let r = (|| {
             let init = run.wait_init(INIT_TIMEOUT)?;
             run.serve_until(1, INIT_TIMEOUT)?;
@@ -122,6 +123,10 @@ fn cold(spawn: &Spawn, load: &Arc<Load>, runs: usize) -> Result<Cold, Fail> {
         let out = run.finish();
         let (init, first) =
             r.map_err(|e| format!("cold start of {}: {e}\n{}", spawn.program.display(), out.stderr_tail))?;
+        let problems = out.problems();
+        if !problems.is_empty() {
+            return Err(format!("cold start of {}: {}", spawn.program.display(), problems.join("; ")));
+        }
         c.init_ms.push(ms(init));
         c.first_ms.push(ms(first));
     }
@@ -148,6 +153,7 @@ fn median(v: &[f64]) -> f64 {
 fn instant_spawn(concurrency: usize) -> Spawn {
     Spawn {
         program: std::env::current_exe().expect("the loadgen's own path"),
+        runner: Vec::new(),
         args: vec!["--instant-function".into()],
         env: Vec::new(),
         max_concurrency: Some(concurrency),
@@ -155,7 +161,7 @@ fn instant_spawn(concurrency: usize) -> Spawn {
 }
 
 fn function(program: &Path, env: Vec<(String, String)>, max_concurrency: Option<usize>) -> Spawn {
-    Spawn { program: program.to_owned(), args: Vec::new(), env, max_concurrency }
+    Spawn { program: program.to_owned(), runner: Vec::new(), args: Vec::new(), env, max_concurrency }
 }
 
 fn kib(k: u64) -> String {
@@ -372,8 +378,8 @@ fn suite(a: &SuiteArgs) -> Result<bool, Fail> {
     if a.cold_runs > 0 {
         println!("\n== cold start: exec → first GET /next ({} spawns each; median [min – max])", a.cold_runs);
         let rows = [
-            ("jwt-authorizer", cold(&function(&a.ours, fenv.clone(), None), &load, a.cold_runs)?),
-            ("empty lambda_runtime fn", cold(&function(&a.empty, vec![], None), &plain, a.cold_runs)?),
+            ("jwt-authorizer", cold(&function(&a.ours, fenv.clone(), None), &load, a.cold_runs, true)?),
+            ("empty lambda_runtime fn", cold(&function(&a.empty, vec![], None), &plain, a.cold_runs, false)?),
         ];
         for (name, c) in &rows {
             let (m, lo, hi) = stats(&c.init_ms);
@@ -512,7 +518,7 @@ impl Measure {
             "peak_rss_kib": self.out.peak_rss_kib, "threads": self.out.threads,
             "connections": self.out.connections, "parked_before_first": self.out.parked_before_first,
             "answered": self.out.answered, "errors_posted": self.out.errors_posted,
-            "problems": self.out.problems(),
+            "problems": self.out.problems(), "first_answer": self.out.first_answer,
         })
     }
 }
@@ -531,6 +537,7 @@ impl Outcome {
             wrong: 0,
             wrong_examples: Vec::new(),
             errors_posted: 0,
+            first_answer: None,
             stderr_tail: String::new(),
         }
     }
@@ -576,7 +583,8 @@ impl Args {
 const USAGE: &str = "usage: loadgen [suite] [--ours PATH] [--empty PATH] [--empty-concurrent PATH] [--n 5000] \
 [--mixed-n 10000] [--cold 30] [--rounds 3] [--gate] [--concurrency-gates] [--json FILE]
        loadgen invoke --bin PATH [--mixed | --event FILE] [--n 5000] [--warm 1] [--concurrency N] [--in-flight K]
-       loadgen cold --bin PATH [--runs 30]
+                      [--no-check] [--json FILE] [--runner CMD]
+       loadgen cold --bin PATH [--runs 30] [--no-check] [--runner CMD]
        diagnostics, with any of them: --split-writes (every response head and body in two writes),
        --delay-us N (wait N µs before handing out each event)
        loadgen --instant-function       (a function that answers at once; the generator spawns it itself)";
@@ -616,7 +624,9 @@ fn main() {
             let bin = args.path("--bin", env!("CARGO_BIN_EXE_jwt-authorizer"));
             let runs = args.number("--runs", 30);
             let load = Arc::new(events::single(1));
-            cold(&function(&bin, events::function_env(), None), &load, runs).map(|c| {
+            let mut spawn = function(&bin, events::function_env(), None);
+            spawn.runner = runner(&args);
+            cold(&spawn, &load, runs, !args.flag("--no-check")).map(|c| {
                 let (m, lo, hi) = stats(&c.init_ms);
                 let (f, flo, fhi) = stats(&c.first_ms);
                 println!("{}: exec → first GET /next median {m:.2} ms [{lo:.2} – {hi:.2}], exec → first response median {f:.2} ms [{flo:.2} – {fhi:.2}] ({runs} spawns)", bin.display());
@@ -656,7 +666,8 @@ fn invoke(args: &Args) -> Result<bool, Fail> {
     let load = Arc::new(load);
     // `--in-flight` bounds the invocations handed out at once (default: the concurrency).
     let k = args.number("--in-flight", concurrency.unwrap_or(1));
-    let spawn = function(&bin, env, concurrency);
+    let mut spawn = function(&bin, env, concurrency);
+    spawn.runner = runner(args);
     let gen_spawn = instant_spawn(concurrency.unwrap_or(1));
     println!("== {} ({n} invocations after {warm} warm-up, up to {k} in flight)", load.description);
     let m = measure(&bin.display().to_string(), &spawn, load.clone(), (warm, n, k), check)?;
@@ -665,9 +676,20 @@ fn invoke(args: &Args) -> Result<bool, Fail> {
     print_header("none");
     print_row(&cap, None, None);
     print_row(&m, None, Some(cap.inv_per_s));
+    if let Some(path) = args.value("--json") {
+        let mut record = m.to_json();
+        record["generator_alone"] = cap.to_json();
+        let text = serde_json::to_string_pretty(&record).unwrap_or_default();
+        std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
+    }
     let p = m.out.problems();
     if !p.is_empty() {
         println!("answers: {}", p.join("; "));
     }
     Ok(p.is_empty())
+}
+
+/// `--runner "CMD ARGS"`: the command the function runs under.
+fn runner(args: &Args) -> Vec<String> {
+    args.value("--runner").map(|r| r.split_whitespace().map(str::to_owned).collect()).unwrap_or_default()
 }

@@ -53,6 +53,8 @@ struct State {
     last_answer: Option<Instant>,
     init_error: Option<String>,
     connections: usize,
+    /// The body of the first answer (`error <type>` for an error).
+    first_body: Option<String>,
 }
 
 struct Shared {
@@ -242,6 +244,12 @@ fn answer(shared: &Shared, id: &str, body: Option<&[u8]>, head: &Head) -> bool {
     if body.is_none() {
         st.errors_posted += 1;
     }
+    if st.first_body.is_none() {
+        st.first_body = Some(match body {
+            Some(b) => String::from_utf8_lossy(b).into_owned(),
+            None => format!("error {}", head.error_type),
+        });
+    }
     st.in_flight -= 1;
     st.answered += 1;
     st.first_answer.get_or_insert(at);
@@ -259,6 +267,9 @@ fn answer(shared: &Shared, id: &str, body: Option<&[u8]>, head: &Head) -> bool {
 #[derive(Clone)]
 pub struct Spawn {
     pub program: PathBuf,
+    /// A command the program runs under (e.g. `qemu-aarch64-static -L /usr/aarch64-linux-gnu`
+    /// for an arm64 binary; its timings then mean nothing).
+    pub runner: Vec<String>,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     /// `AWS_LAMBDA_MAX_CONCURRENCY`, when set.
@@ -315,7 +326,14 @@ impl Run {
         let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stderr = std::env::temp_dir().join(format!("loadgen-{}-{seq}.stderr", std::process::id()));
         let errfile = std::fs::File::create(&stderr).map_err(|e| format!("{}: {e}", stderr.display()))?;
-        let mut cmd = Command::new(&spawn.program);
+        let mut cmd = match spawn.runner.split_first() {
+            Some((runner, runner_args)) => {
+                let mut c = Command::new(runner);
+                c.args(runner_args).arg(&spawn.program);
+                c
+            }
+            None => Command::new(&spawn.program),
+        };
         cmd.args(&spawn.args)
             .env_remove("AWS_LAMBDA_MAX_CONCURRENCY")
             .envs(spawn.env.iter().map(|(k, v)| (k, v)))
@@ -439,6 +457,7 @@ impl Run {
             wrong: st.answers.iter().filter(|a| **a == Answer::Wrong).count(),
             wrong_examples: st.wrong.clone(),
             errors_posted: st.errors_posted,
+            first_answer: st.first_body.clone(),
             stderr_tail: stderr_tail(&self.stderr),
         };
         let _ = std::fs::remove_file(&self.stderr);
@@ -465,6 +484,7 @@ pub struct Outcome {
     pub wrong: usize,
     pub wrong_examples: Vec<String>,
     pub errors_posted: usize,
+    pub first_answer: Option<String>,
     pub stderr_tail: String,
 }
 
