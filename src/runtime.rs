@@ -452,6 +452,7 @@ mod tests {
     use std::net::TcpListener;
     use std::sync::mpsc;
     use std::thread;
+    use std::time::Instant;
 
     /// One request as the test server saw it.
     #[derive(Debug, Clone)]
@@ -510,6 +511,11 @@ mod tests {
                     match script.next() {
                         Some(Some(bytes)) => {
                             if writer.write_all(&bytes).is_err() {
+                                break;
+                            }
+                            // No length: the body ends when the server closes (RFC 9112 §6.3).
+                            let framed = |h: &[u8]| bytes.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
+                            if !framed(b"content-length") && !framed(b"transfer-encoding") {
                                 break;
                             }
                         }
@@ -695,4 +701,171 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&posts[1].body).unwrap();
         assert_eq!(body["errorType"], "Runtime.Panic");
     }
+
+    fn next_with(answer: &[u8]) -> (Result<(), Error>, Vec<Seen>) {
+        let (addr, seen) = server(vec![Some(answer.to_vec()), ack()]);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        let r = c.next(&mut inv);
+        if r.is_ok() {
+            let _ = c.answer(&inv, Outcome::Response(b"{}"));
+        }
+        (r, seen.try_iter().collect())
+    }
+
+    #[test]
+    fn request_ids_are_letters_digits_and_dashes_and_never_reach_a_path() {
+        let head = |ids: &[&str]| {
+            let mut h = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n".to_owned();
+            for id in ids {
+                h.push_str(&format!("Lambda-Runtime-Aws-Request-Id: {id}\r\n"));
+            }
+            h.push_str("\r\n{}");
+            h.into_bytes()
+        };
+        let long = "a".repeat(MAX_REQUEST_ID + 1);
+        for bad in [
+            &[".."][..],
+            &["a.b"],
+            &["../x"],
+            &["a_b"],
+            &["a%2e"],
+            &["a b"],
+            &["a\u{1}b"],
+            &[long.as_str()],
+            &["a", "b"],
+            &["a", "a"],
+            &[""],
+        ] {
+            let (r, seen) = next_with(&head(bad));
+            assert!(matches!(r, Err(Error::Protocol(_))), "{bad:?}: {r:?}");
+            assert!(seen.iter().all(|s| s.method == "GET"), "{bad:?}: nothing is posted: {seen:?}");
+        }
+        let max = "Z".repeat(MAX_REQUEST_ID);
+        for good in ["8476a536-e9f4-11e8-9739-2dfe598c3fcd", "req-1", max.as_str()] {
+            let (r, seen) = next_with(&head(&[good]));
+            assert!(r.is_ok(), "{good}: {r:?}");
+            assert_eq!(seen[1].path, format!("/2018-06-01/runtime/invocation/{good}/response"));
+        }
+    }
+
+    #[test]
+    fn control_bytes_in_the_trace_id_cost_only_the_trace_id() {
+        let answer = b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t-1\r\n\
+            Lambda-Runtime-Trace-Id: Root=1-\x00abc;\x01\x7fSampled=0\r\nContent-Length: 2\r\n\r\n{}";
+        let (addr, _seen) = server(vec![Some(answer.to_vec()), ack()]);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        assert_eq!(inv.trace_id, "Root=1- abc;  Sampled=0");
+        assert_eq!(c.answer(&inv, Outcome::Response(b"{}")).unwrap(), 202);
+    }
+
+    #[test]
+    fn a_response_with_bytes_left_over_or_read_to_the_end_is_not_reused() {
+        let leftover = b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\n\r\n".to_vec();
+        let to_eof = b"HTTP/1.1 202 Accepted\r\n\r\n{}".to_vec();
+        let (addr, seen) = server(vec![
+            event_response("a-1", "{}"),
+            Some(leftover),
+            event_response("a-2", "{}"),
+            Some(to_eof),
+            event_response("a-3", "{}"),
+        ]);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        assert_eq!(c.answer(&inv, Outcome::Response(b"1")).unwrap(), 202);
+        c.next(&mut inv).unwrap();
+        assert_eq!(inv.request_id, "a-2", "the leftover bytes were not read as this response");
+        assert_eq!(c.connections(), 2);
+        c.answer(&inv, Outcome::Response(b"1")).unwrap();
+        c.next(&mut inv).unwrap();
+        assert_eq!((inv.request_id.as_str(), c.connections()), ("a-3", 3));
+        let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
+        assert_eq!(conns, [0, 0, 1, 1, 2]);
+    }
+
+    /// A Runtime API that reads one request per connection and answers it with `answer`
+    /// one byte every `every` (up to 30 s), or not at all when `answer` is empty — except
+    /// the connections numbered in `fine`, answered at once with an acknowledgement.
+    fn slow_server(answer: &'static [u8], every: Duration, fine: &'static [usize]) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { return };
+                thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    if read_request(&mut reader, n).is_none() {
+                        return;
+                    }
+                    if fine.contains(&n) {
+                        let _ = writer.write_all(&ack().unwrap());
+                        return;
+                    }
+                    let start = Instant::now();
+                    let mut bytes = answer.iter().cycle();
+                    while start.elapsed() < Duration::from_secs(30) {
+                        if let Some(b) = bytes.next().filter(|_| !answer.is_empty())
+                            && writer.write_all(&[*b]).is_err()
+                        {
+                            return;
+                        }
+                        thread::sleep(every);
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn the_deadline_bounds_the_whole_answer_against_a_trickling_server() {
+        // One header byte every 50 ms, forever: each read succeeds, so only a deadline on
+        // the whole answer stops it.
+        let addr = slow_server(
+            b"HTTP/1.1 202 Accepted\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            Duration::from_millis(50),
+            &[],
+        );
+        let mut c = Client::new(&addr);
+        let inv = Invocation {
+            request_id: "slow-1".into(),
+            deadline: Some(Instant::now() + Duration::from_millis(800)),
+            ..Invocation::default()
+        };
+        let start = Instant::now();
+        let r = c.answer(&inv, Outcome::Response(b"{}"));
+        let took = start.elapsed();
+        assert!(matches!(&r, Err(Error::Io(e)) if e.kind() == io::ErrorKind::TimedOut), "{r:?}");
+        assert!(took < Duration::from_secs(5), "the answer took {took:?} for an 800 ms deadline");
+    }
+
+    #[test]
+    fn the_init_error_report_survives_a_runtime_api_that_does_not_answer_at_first() {
+        // The first two connections get no answer (as `cargo lambda watch` sometimes did);
+        // the third is answered: the report arrives, within the budget.
+        for _ in 0..3 {
+            let addr = slow_server(b"", Duration::from_millis(50), &[2]);
+            let mut c = Client::new(&addr);
+            let start = Instant::now();
+            assert_eq!(c.init_error("Runtime.ConfigError", "invalid configuration: JWT_X").unwrap(), 202);
+            assert!(start.elapsed() < INIT_ERROR_BUDGET);
+            assert_eq!(c.connections(), 3);
+        }
+        // Answered slowly (one byte every 10 ms: ~1 s) but within an attempt: one connection.
+        let addr = slow_server(ACK_BYTES, Duration::from_millis(10), &[]);
+        let mut c = Client::new(&addr);
+        assert_eq!(c.init_error("Runtime.ConfigError", "x").unwrap(), 202);
+        assert_eq!(c.connections(), 1);
+        // Never answered: an error once the budget is spent, not a hang.
+        let addr = slow_server(b"", Duration::from_millis(50), &[]);
+        let start = Instant::now();
+        assert!(Client::new(&addr).init_error("Runtime.ConfigError", "x").is_err());
+        assert!(start.elapsed() < INIT_ERROR_BUDGET + Duration::from_secs(2));
+    }
+
+    const ACK_BYTES: &[u8] = b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n";
 }

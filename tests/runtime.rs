@@ -70,6 +70,8 @@ struct Shared {
     fail_conns: Mutex<Vec<usize>>,
     fail_all: AtomicBool,
     stop: AtomicBool,
+    /// Every invocation's `Lambda-Runtime-Trace-Id`, when set (else one made from its id).
+    trace: Option<String>,
 }
 
 struct RuntimeApi {
@@ -84,9 +86,14 @@ impl RuntimeApi {
     /// dropped. Every connection is served on its own thread, so any number of `/next` can
     /// be parked at once (Managed Instances).
     fn start(events: Vec<Vec<u8>>) -> RuntimeApi {
+        RuntimeApi::start_with_trace(events, None)
+    }
+
+    /// As `start`, every invocation carrying `trace` as its `Lambda-Runtime-Trace-Id`.
+    fn start_with_trace(events: Vec<Vec<u8>>, trace: Option<&str>) -> RuntimeApi {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared { trace: trace.map(str::to_owned), ..Shared::default() });
         let (tx, rx) = mpsc::channel();
         let api = RuntimeApi { addr, requests: rx, shared: shared.clone() };
         api.push(events);
@@ -253,7 +260,9 @@ fn serve_connection(stream: TcpStream, conn: usize, shared: &Shared, tx: &Sender
                         ("Lambda-Runtime-Invoked-Function-Arn".into(), FUNCTION_ARN.into()),
                         (
                             "Lambda-Runtime-Trace-Id".into(),
-                            format!("Root=1-65a1b2c3-{:0>24};Parent=53995c3f42cd8ad8;Sampled=0", id.len()),
+                            shared.trace.clone().unwrap_or_else(|| {
+                                format!("Root=1-65a1b2c3-{:0>24};Parent=53995c3f42cd8ad8;Sampled=0", id.len())
+                            }),
                         ),
                     ];
                     ("200 OK", headers, event)
@@ -667,4 +676,41 @@ fn jwks_file_relative_to_lambda_task_root_in_the_real_binary() {
     assert_eq!(response_for(&api.next_post("req-3"), "req-3"), json!({ "isAuthorized": false }));
     let stderr = function.stop();
     assert!(stderr.contains("bad_signature"), "{stderr}");
+}
+
+#[test]
+fn control_bytes_in_the_trace_id_never_stop_the_function() {
+    // Issue 8: a NUL in Lambda-Runtime-Trace-Id once made `set_var` panic outside the
+    // invocation (exit 101). Now the trace id only goes into log lines, control bytes blanked.
+    for format in ["TEXT", "JSON"] {
+        let forged = token("rsa2048-b", json!({ "sub": "user_admin", "metadata": { "role": "admin" } }));
+        let api = RuntimeApi::start_with_trace(
+            vec![v2(&admin()), v2(&forged), v2(&admin())],
+            Some("Root=1-65a1b2c3-\0\u{1}\u{7f};Sampled=0\u{1b}[31m"),
+        );
+        let mut env = base_env();
+        env.push(("AWS_LAMBDA_LOG_FORMAT", format.into()));
+        let function = Function::spawn(&api, &as_pairs(&env));
+        assert_eq!(response_for(&api.next_post("req-1"), "req-1")["isAuthorized"], true);
+        assert_eq!(response_for(&api.next_post("req-2"), "req-2"), json!({ "isAuthorized": false }));
+        assert_eq!(response_for(&api.next_post("req-3"), "req-3")["isAuthorized"], true);
+        let poll = api.next_request("the poll after req-3: still serving");
+        assert_eq!(poll.path, "/2018-06-01/runtime/invocation/next");
+        let stderr = function.stop();
+        assert!(!stderr.contains("panicked") && !stderr.contains("runtime error"), "{stderr}");
+        assert!(!stderr.contains('\0') && !stderr.contains('\u{1b}'), "no control byte reaches the log: {stderr:?}");
+        // The deny line names its invocation: request id and (blanked) trace id.
+        let deny = stderr.lines().find(|l| l.contains("bad_signature")).unwrap_or_else(|| panic!("{stderr}"));
+        if format == "JSON" {
+            let v: Value = serde_json::from_str(deny).unwrap();
+            assert_eq!(v["fields"]["requestId"], "req-2", "{deny}");
+            assert_eq!(v["fields"]["xrayTraceId"], "Root=1-65a1b2c3-   ;Sampled=0 [31m", "{deny}");
+        } else {
+            assert!(
+                deny.contains(r#"requestId="req-2""#)
+                    && deny.contains(r#"xrayTraceId="Root=1-65a1b2c3-   ;Sampled=0 [31m""#),
+                "{deny}"
+            );
+        }
+    }
 }

@@ -8,6 +8,7 @@
 //! fixture B's public key, configured under kid `other`; its private key is not here.
 
 pub mod cache;
+pub mod http;
 pub mod oracle;
 pub mod signed;
 

@@ -367,6 +367,15 @@ fn read_chunked(stream: &mut impl Read, buffer: &mut Buffer, body: &mut Vec<u8>)
             }
             match httparse::parse_chunk_size(buffer.pending()) {
                 Ok(httparse::Status::Complete((len, size))) => {
+                    // httparse takes any byte in an extension; RFC 9112 §7.1.1 allows no
+                    // control byte there (HTAB aside), and the line has its bound however it arrives.
+                    let line = &buffer.pending()[..len.saturating_sub(2)];
+                    if len > MAX_CHUNK_LINE {
+                        return Err(protocol("chunk-size line too long"));
+                    }
+                    if line.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7F) {
+                        return Err(protocol("malformed chunk size"));
+                    }
                     buffer.consume(len);
                     break size;
                 }
