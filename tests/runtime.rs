@@ -1,6 +1,8 @@
 //! The real Lambda function binary against a minimal Lambda Runtime API served on
 //! 127.0.0.1 by this test: invoke → response, denies, `Unauthorized` errors, junk events
-//! in between (the process keeps serving), init errors, and what the process logs.
+//! in between (the process keeps serving), init errors, and what the process logs; and
+//! Lambda Managed Instances: `AWS_LAMBDA_MAX_CONCURRENCY` workers, each parking its own
+//! `GET /next` on its own connection, sharing one decision cache.
 //!
 //! Every wait is bounded: a hung binary fails the test instead of hanging CI.
 
@@ -8,6 +10,7 @@ mod common;
 
 use common::{public_pem, signer};
 use jwt_authorizer::verify::Alg;
+use jwt_authorizer::workers;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -247,7 +250,8 @@ fn serve_connection(stream: TcpStream, conn: usize, shared: &Shared, tx: &Sender
                         Next::Event(id, event) => (id, event),
                         Next::Stop => return,
                         Next::Fail => {
-                            let _ = writer.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+                            let _ =
+                                writer.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
                             return;
                         }
                     };
@@ -565,6 +569,8 @@ fn init_errors_are_posted_logged_and_exit_non_zero() {
         (vec![("JWT_ISSUER", "https://iss.example")], "JWT_PUBLIC_KEY"),
         (vec![("JWT_PUBLIC_KEY", &pem), ("JWT_ALGORITHMS", "HS256")], "JWT_ALGORITHMS"),
         (vec![("JWT_JWKS_FILE", "missing.json"), ("LAMBDA_TASK_ROOT", "/nonexistent")], "JWT_JWKS_FILE"),
+        (vec![("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "0")], "AWS_LAMBDA_MAX_CONCURRENCY"),
+        (vec![("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "eight")], "AWS_LAMBDA_MAX_CONCURRENCY"),
     ];
     for (env, var) in cases {
         // An event is queued: a function that (wrongly) went on to serve would take it.
@@ -713,4 +719,301 @@ fn control_bytes_in_the_trace_id_never_stop_the_function() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lambda Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY workers in one process.
+
+/// A 2.0 event that also carries API Gateway's own request id.
+fn v2_api(token: &str, api_request_id: &str) -> Vec<u8> {
+    json!({
+        "version": "2.0", "type": "REQUEST", "routeArn": ROUTE_ARN,
+        "identitySource": [format!("Bearer {token}")],
+        "requestContext": { "requestId": api_request_id, "http": { "method": "GET", "path": "/prod/orders" } }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// `token` with one signature character changed (same length, still base64url).
+fn tampered(token: &str) -> String {
+    let mut bytes = token.as_bytes().to_vec();
+    let i = token.len() - 20;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
+/// Threads of a running process (`/proc/PID/status`).
+fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+    line["Threads:".len()..].trim().parse().unwrap()
+}
+
+/// `Pool::wait` on a thread, bounded: `None` if it has not returned within `limit`.
+fn wait_pool(pool: workers::Pool, limit: Duration) -> Option<workers::Stop> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(pool.wait());
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+/// A result's path: `(request id, "response" | "error")`.
+fn split_result(post: &Recorded) -> (String, String) {
+    let rest = post.path.strip_prefix("/2018-06-01/runtime/invocation/").unwrap_or_else(|| panic!("{post:?}"));
+    let (id, kind) = rest.split_once('/').unwrap();
+    (id.to_owned(), kind.to_owned())
+}
+
+#[test]
+fn managed_instances_eight_workers_answer_thousands_of_mixed_events_each_with_its_own() {
+    const N: usize = 2400;
+    let subjects: Vec<String> = (0..64).map(|i| format!("user_{i:03}")).collect();
+    let valid: Vec<String> = subjects.iter().map(|s| token("rsa2048-a", json!({ "sub": s }))).collect();
+    let late: Vec<String> =
+        (0..8).map(|i| token("rsa2048-a", json!({ "sub": format!("late_{i}"), "exp": now() - 3600 }))).collect();
+    let forged: Vec<String> = valid.iter().take(8).map(|t| tampered(t)).collect();
+    // (event, the subject its allow must name, or None: a deny)
+    let mut events = Vec::with_capacity(N);
+    let mut expect: Vec<Option<&str>> = Vec::with_capacity(N);
+    for i in 0..N {
+        let api_id = format!("apigw-{i}");
+        match i % 10 {
+            0 => (events.push(v2_api(&late[i % 8], &api_id)), expect.push(None)),
+            1 => (events.push(v2_api(&forged[i % 8], &api_id)), expect.push(None)),
+            2 => (events.push(format!("{{\"version\":\"2.0\",\"oops {i}").into_bytes()), expect.push(None)),
+            _ => {
+                let k = (i * 7 + i / 10) % subjects.len();
+                (events.push(v2_api(&valid[k], &api_id)), expect.push(Some(subjects[k].as_str())))
+            }
+        };
+    }
+    let api = RuntimeApi::start(Vec::new());
+    let pem = public_pem("rsa2048-a");
+    let env =
+        [("JWT_PUBLIC_KEY", pem.as_str()), ("AWS_LAMBDA_MAX_CONCURRENCY", "8"), ("AWS_LAMBDA_LOG_FORMAT", "JSON")];
+    let function = Function::spawn(&api, &env);
+    // Every worker parks its own GET /next before any event exists.
+    api.wait_parked(8);
+    let before = api.drain();
+    assert!(before.len() >= 8 && before.iter().all(|r| r.method == "GET"), "{before:?}");
+    assert_eq!(threads(function.child.id()), 9, "the main thread and 8 workers");
+    let ids = api.push(events);
+    let mut gets = Vec::new();
+    let posts = api.posts(N, Duration::from_secs(180), &mut gets);
+    // Back to 8 parked: nothing more is coming, so a second answer would show now.
+    api.wait_parked(8);
+    let late_posts: Vec<Recorded> = api.drain().into_iter().filter(|r| r.method == "POST").collect();
+    assert!(late_posts.is_empty(), "answered twice: {late_posts:?}");
+    assert!(api.connections() <= 8, "{} connections for 8 workers", api.connections());
+    let index: std::collections::HashMap<&str, usize> =
+        ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let mut seen = vec![false; N];
+    for post in &posts {
+        let (id, kind) = split_result(post);
+        let i = *index.get(id.as_str()).unwrap_or_else(|| panic!("an answer to no invocation: {post:?}"));
+        assert!(!std::mem::replace(&mut seen[i], true), "{id} answered twice");
+        assert_eq!(kind, "response", "{id}: {post:?}");
+        let body = post.json();
+        match expect[i] {
+            Some(sub) => assert_eq!(body, json!({ "isAuthorized": true, "context": { "sub": sub } }), "{id}"),
+            None => assert_eq!(body, json!({ "isAuthorized": false }), "{id}"),
+        }
+    }
+    assert!(seen.iter().all(|s| *s), "every invocation answered");
+    // Every deny line names its own invocation and API Gateway's id for it; never a token.
+    let stderr = function.stop();
+    let denies: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|v| v["fields"]["message"] == "deny")
+        .collect();
+    assert_eq!(denies.len(), expect.iter().filter(|e| e.is_none()).count(), "one deny line per deny");
+    for d in &denies {
+        let id = d["fields"]["requestId"].as_str().unwrap_or_else(|| panic!("no requestId: {d}"));
+        let i = index[id];
+        assert!(expect[i].is_none(), "a deny line for an allowed invocation: {d}");
+        if i % 10 != 2 {
+            assert_eq!(d["fields"]["apiRequestId"], format!("apigw-{i}"), "{d}");
+        }
+    }
+    for t in valid.iter().chain(&late).chain(&forged) {
+        assert!(!stderr.contains(common::segments(t).2.as_str()), "a signature in the log");
+    }
+}
+
+#[test]
+fn deny_lines_carry_the_invocation_and_api_gateway_request_ids_in_both_formats_and_modes() {
+    let pem = public_pem("rsa2048-a");
+    for (workers, format) in [("1", "TEXT"), ("1", "JSON"), ("8", "TEXT"), ("8", "JSON")] {
+        let good = token("rsa2048-a", json!({ "sub": "user_ok" }));
+        let late = token("rsa2048-a", json!({ "sub": "user_late", "exp": now() - 3600 }));
+        let forged = token("rsa2048-b", json!({ "sub": "user_forged" }));
+        let events = vec![
+            v2_api(&good, "AAAAAAAAAAAAAA1="),
+            v2_api(&late, "AAAAAAAAAAAAAA2="),
+            v2_api(&forged, "AAAAAAAAAAAAAA3="),
+            v2(&forged), // no requestContext.requestId
+            v2_api(&good, "AAAAAAAAAAAAAA5="),
+        ];
+        let api = RuntimeApi::start(Vec::new());
+        let mut env = vec![("JWT_PUBLIC_KEY", pem.as_str()), ("AWS_LAMBDA_LOG_FORMAT", format)];
+        if workers != "1" {
+            env.push(("AWS_LAMBDA_MAX_CONCURRENCY", workers));
+        }
+        let function = Function::spawn(&api, &env);
+        let n: usize = workers.parse().unwrap();
+        api.wait_parked(n);
+        assert_eq!(threads(function.child.id()), if n == 1 { 1 } else { n + 1 }, "{workers}: no extra thread for one");
+        api.push(events);
+        let posts = api.posts(5, STEP, &mut Vec::new());
+        assert_eq!(posts.len(), 5);
+        api.wait_parked(n);
+        let stderr = function.stop();
+        let deny_of = |id: &str| -> String {
+            let lines: Vec<&str> = stderr
+                .lines()
+                .filter(|l| {
+                    l.contains("deny")
+                        && (l.contains(&format!("\"requestId\":\"{id}\""))
+                            || l.contains(&format!("requestId=\"{id}\"")))
+                })
+                .collect();
+            assert_eq!(lines.len(), 1, "{workers} {format}: one deny line for {id}: {stderr}");
+            lines[0].to_owned()
+        };
+        for (id, api_id) in [("req-2", Some("AAAAAAAAAAAAAA2=")), ("req-3", Some("AAAAAAAAAAAAAA3=")), ("req-4", None)]
+        {
+            let line = deny_of(id);
+            if format == "JSON" {
+                let v: Value = serde_json::from_str(&line).unwrap();
+                assert_eq!(v["fields"]["requestId"], id, "{line}");
+                assert_eq!(v["fields"]["apiRequestId"].as_str(), api_id, "{line}");
+                assert!(v["fields"]["xrayTraceId"].as_str().is_some_and(|t| t.starts_with("Root=")), "{line}");
+            } else {
+                assert!(line.contains(&format!("requestId=\"{id}\"")), "{line}");
+                match api_id {
+                    Some(a) => assert!(line.contains(&format!("apiRequestId=\"{a}\"")), "{line}"),
+                    None => assert!(!line.contains("apiRequestId"), "{line}"),
+                }
+            }
+        }
+        assert!(!stderr.contains(&good) && !stderr.contains(&common::segments(&forged).2), "never a token");
+    }
+}
+
+#[test]
+fn eight_workers_share_one_decision_cache() {
+    use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
+    let api = RuntimeApi::start(Vec::new());
+    api.shared.one_per_connection.store(true, Ordering::SeqCst);
+    let pem = public_pem("rsa2048-a");
+    let authorizer = common::load(&[("JWT_PUBLIC_KEY", &pem)]);
+    let shared = Arc::new(SharedAuthorizer::new(authorizer, SharedCache::new(256, 300)));
+    let pool = workers::start(8, &api.addr.to_string(), workers::authorizer_handler(shared.clone())).unwrap();
+    api.wait_parked(8);
+    let t = token("rsa2048-a", json!({ "sub": "user_shared" }));
+    // One worker verifies it …
+    api.push(vec![v2(&t)]);
+    let first = api.next_post("the first answer");
+    // … and each of the 7 others (one invocation per connection) answers it from the cache.
+    api.push(vec![v2(&t); 7]);
+    let mut posts = vec![first];
+    posts.extend(api.posts(7, STEP, &mut Vec::new()));
+    for p in &posts {
+        assert_eq!(p.json(), json!({ "isAuthorized": true, "context": { "sub": "user_shared" } }), "{p:?}");
+    }
+    let conns: std::collections::BTreeSet<usize> = posts.iter().map(|p| p.conn).collect();
+    assert_eq!(conns.len(), 8, "eight different workers answered: {conns:?}");
+    assert_eq!(shared.cache().stores(), 1, "verified once");
+    assert_eq!(shared.cache().misses(), 1, "seven answers from the cache");
+    drop(api);
+    assert_eq!(wait_pool(pool, STEP), Some(workers::Stop::NoWorkerLeft));
+}
+
+#[test]
+fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
+    use jwt_authorizer::runtime::Reply;
+    let api = RuntimeApi::start(Vec::new());
+    let handler: Arc<workers::Handler> = Arc::new(|_scratch, inv| {
+        std::thread::sleep(Duration::from_millis(20)); // keep the others in flight
+        if inv.body == b"panic" {
+            panic!("this invocation panics");
+        }
+        Reply::Response(inv.body.clone())
+    });
+    let pool = workers::start(8, &api.addr.to_string(), handler).unwrap();
+    api.wait_parked(8);
+    let events: Vec<Vec<u8>> =
+        (0..32).map(|i| if i == 5 { b"panic".to_vec() } else { format!("{{\"n\":{i}}}").into_bytes() }).collect();
+    let ids = api.push(events.clone());
+    let posts = api.posts(32, STEP, &mut Vec::new());
+    for p in &posts {
+        let (id, kind) = split_result(p);
+        let i = ids.iter().position(|x| *x == id).unwrap();
+        if i == 5 {
+            assert_eq!(kind, "error", "{p:?}");
+            assert_eq!(p.json()["errorType"], "Runtime.Panic");
+        } else {
+            assert_eq!((kind.as_str(), &p.body), ("response", &events[i]), "{id}");
+        }
+    }
+    // All 8 workers — the one that panicked too — are back and serving.
+    api.wait_parked(8);
+    api.push((0..16).map(|i| format!("{{\"after\":{i}}}").into_bytes()).collect());
+    let after = api.posts(16, STEP, &mut Vec::new());
+    assert!(after.iter().all(|p| split_result(p).1 == "response"));
+    drop(api);
+    assert_eq!(wait_pool(pool, STEP), Some(workers::Stop::NoWorkerLeft));
+}
+
+#[test]
+fn a_worker_whose_connection_fails_is_logged_and_the_others_serve_on() {
+    let api = RuntimeApi::start(Vec::new());
+    api.shared.fail_conns.lock().unwrap().push(0);
+    let pem = public_pem("rsa2048-a");
+    let function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
+    api.wait_parked(4);
+    let t = token("rsa2048-a", json!({ "sub": "user_on" }));
+    api.push(vec![v2(&t); 40]);
+    let posts = api.posts(40, STEP, &mut Vec::new());
+    assert!(posts.iter().all(|p| p.json()["isAuthorized"] == true && p.conn != 0));
+    api.wait_parked(3);
+    let mut function = function;
+    assert!(function.child.try_wait().unwrap().is_none(), "still serving with 3 workers");
+    let stderr = function.stop();
+    let stopped: Vec<&str> = stderr.lines().filter(|l| l.contains("stopped: runtime error")).collect();
+    assert_eq!(stopped.len(), 1, "{stderr}");
+    assert!(stopped[0].contains("HTTP 500"), "{stderr}");
+}
+
+#[test]
+fn the_process_ends_when_no_worker_is_left() {
+    let api = RuntimeApi::start(Vec::new());
+    api.shared.fail_all.store(true, Ordering::SeqCst);
+    let pem = public_pem("rsa2048-a");
+    let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
+    api.wait_parked(4);
+    api.push(vec![b"{}".to_vec()]);
+    let status = function.wait_exit();
+    assert!(!status.success(), "{status}");
+    let stderr = function.stderr_text();
+    assert_eq!(stderr.matches("stopped: runtime error").count(), 4, "{stderr}");
+    assert!(stderr.contains("no worker left"), "{stderr}");
+}
+
+#[test]
+fn sigterm_ends_the_workers_cleanly() {
+    let api = RuntimeApi::start(Vec::new());
+    let pem = public_pem("rsa2048-a");
+    let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "8")]);
+    api.wait_parked(8);
+    let pid = function.child.id().to_string();
+    let kill = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+    assert!(kill.success());
+    let status = function.wait_exit();
+    assert_eq!(status.code(), Some(0), "{status}");
+    let stderr = function.stderr_text();
+    assert!(stderr.contains("shutting down"), "{stderr}");
 }
