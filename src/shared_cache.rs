@@ -122,8 +122,10 @@ impl SharedCache {
         let tail = token.len().saturating_sub(8);
         let mut last = [0u8; 8];
         last[..token.len() - tail].copy_from_slice(&token[tail..]);
+        // Fibonacci hashing: the product's top bits depend on every input bit.
         let mixed = u64::from_le_bytes(last).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        &self.shards[(mixed >> 32) as usize & (self.shards.len() - 1)]
+        let bits = self.shards.len().trailing_zeros();
+        &self.shards[if bits == 0 { 0 } else { (mixed >> (64 - bits)) as usize }]
     }
 
     fn miss(&self) {
