@@ -1017,3 +1017,45 @@ fn sigterm_ends_the_workers_cleanly() {
     let stderr = function.stderr_text();
     assert!(stderr.contains("shutting down"), "{stderr}");
 }
+
+#[test]
+fn the_init_error_reaches_a_runtime_api_that_leaves_the_first_report_unanswered() {
+    // Issue 11: under `cargo lambda watch` the init error's POST sometimes got no answer, the
+    // function logged `could not report the init error: … (os error 11)` and the invocation
+    // hung. The report is now made again on a new connection; the process still exits 1.
+    for attempt in 0..3 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = mpsc::channel::<Recorded>();
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { return };
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    let mut writer = stream.try_clone().unwrap();
+                    let mut reader = BufReader::new(stream);
+                    let Some(req) = read_request(&mut reader) else { return };
+                    let _ = tx.send(req);
+                    if n == 0 {
+                        std::thread::sleep(Duration::from_secs(60)); // never answered
+                        return;
+                    }
+                    let _ = writer.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}");
+                });
+            }
+        });
+        let api = RuntimeApi { addr, requests: rx, shared: Arc::new(Shared::default()) };
+        let pem = public_pem("rsa2048-a");
+        let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("JWT_LEEWAY_SECONDS", "abc")]);
+        let first = api.next_post("the first init error");
+        let second = api.next_post("the init error, made again");
+        for post in [&first, &second] {
+            assert_eq!(post.path, "/2018-06-01/runtime/init/error", "{attempt}: {post:?}");
+            assert!(post.json()["errorMessage"].as_str().is_some_and(|m| m.contains("JWT_LEEWAY_SECONDS")));
+        }
+        let status = function.wait_exit();
+        assert_eq!(status.code(), Some(1), "{attempt}: exit status {status}");
+        let stderr = function.stderr_text();
+        assert!(stderr.contains("JWT_LEEWAY_SECONDS") && !stderr.contains("could not report"), "{attempt}: {stderr}");
+    }
+}

@@ -31,11 +31,14 @@ impl Read for Server<'_> {
     }
 }
 
+/// Field names and values, in order.
+pub type Fields = Vec<(String, Vec<u8>)>;
+
 /// One response as `strict` reads it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Parsed {
     pub status: u16,
-    pub fields: Vec<(String, Vec<u8>)>,
+    pub fields: Fields,
     pub body: Vec<u8>,
     pub close: bool,
 }
@@ -100,7 +103,7 @@ fn ows(v: &[u8]) -> &[u8] {
 
 /// A field section (header or trailer) from `at`: fields and the index after the blank line.
 /// `blank`: control bytes other than HTAB become SP first (RFC 9110 §5.5), as for heads.
-fn fields(msg: &[u8], mut at: usize, blank: bool) -> Result<(Vec<(String, Vec<u8>)>, usize), &'static str> {
+fn fields(msg: &[u8], mut at: usize, blank: bool) -> Result<(Fields, usize), &'static str> {
     let mut out = Vec::new();
     loop {
         let (l, next) = line(msg, at)?;

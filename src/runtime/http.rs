@@ -463,7 +463,10 @@ mod tests {
         }
     }
 
-    fn read_all(stream: &mut impl Read) -> (Result<Response, Failure>, Buffer, Vec<u8>, Vec<(String, Vec<u8>)>) {
+    /// The fields the reader handed over.
+    type Fields = Vec<(String, Vec<u8>)>;
+
+    fn read_all(stream: &mut impl Read) -> (Result<Response, Failure>, Buffer, Vec<u8>, Fields) {
         let mut buffer = Buffer::new();
         let mut body = Vec::new();
         let mut seen = Vec::new();
@@ -476,7 +479,7 @@ mod tests {
         (r, buffer, body, seen)
     }
 
-    fn read(bytes: &[u8]) -> (Result<Response, Failure>, Vec<u8>, Vec<(String, Vec<u8>)>) {
+    fn read(bytes: &[u8]) -> (Result<Response, Failure>, Vec<u8>, Fields) {
         let (r, _, body, seen) = read_all(&mut &bytes[..]);
         (r, body, seen)
     }
@@ -524,6 +527,14 @@ mod tests {
         assert_eq!(endless_error(chunk, b"x"), "response body larger than the limit");
         let two = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\nfffffffffffffff\r\n";
         assert_eq!(endless_error(two, b"x"), "response body larger than the limit");
+        // A chunk-size line past its limit is refused even when it arrives in one read.
+        let long = [
+            &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;"[..],
+            &[b'x'; MAX_CHUNK_LINE],
+            b"\r\na\r\n0\r\n\r\n",
+        ]
+        .concat();
+        assert_eq!(protocol_error(&read(&long).0), "chunk-size line too long");
         // The head may be just under its limit.
         let mut head = b"HTTP/1.1 204 No Content\r\nX: ".to_vec();
         head.resize(MAX_HEAD - 4, b'v');
@@ -570,6 +581,11 @@ mod tests {
             ),
             (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", "malformed chunk size"),
             (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", "malformed chunk size"),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;a\x00b\r\nx\r\n0\r\n\r\n",
+                "malformed chunk size",
+            ),
+            (b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9000000\r\n\r\n", "response body larger than the limit"),
             (
                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
                 "chunk data not followed by CRLF",
