@@ -52,8 +52,8 @@ fn managed_instances(n: usize, api: &str, shared: SharedAuthorizer) -> ExitCode 
         }
     };
     match pool.wait() {
-        workers::Stop::Signal(_) => {
-            log::info("shutting down (SIGTERM)");
+        workers::Stop::Signal(signal) => {
+            log::info(if signal == workers::SIGINT { "shutting down (SIGINT)" } else { "shutting down (SIGTERM)" });
             ExitCode::SUCCESS
         }
         workers::Stop::NoWorkerLeft => {

@@ -28,7 +28,7 @@ use crate::config::ConfigError;
 use crate::log;
 use crate::runtime::{self, Client, Invocation, Reply};
 use crate::shared_cache::SharedAuthorizer;
-use signal_hook::consts::{SIGINT, SIGTERM};
+pub use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
