@@ -8,22 +8,16 @@
 //! bounded and plain: at most [`MAX_LEN`] bytes of ASCII letters, digits, `-`, `_`, `=`, `.`
 //! and `+` (API Gateway's ids are such, e.g. `JKJaXmPLvHcESHA=`); anything else is dropped.
 
-use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Longest id kept; API Gateway's are 16 (HTTP API) or 36 (REST API) characters.
 pub const MAX_LEN: usize = 64;
 
-#[derive(Deserialize)]
-struct Event<'a> {
-    #[serde(rename = "requestContext", borrow)]
-    request_context: Option<Context<'a>>,
-}
-
-#[derive(Deserialize)]
-struct Context<'a> {
-    #[serde(rename = "requestId", borrow)]
-    request_id: Option<std::borrow::Cow<'a, str>>,
-}
+/// A JSON object's members, values left unparsed. Only an object is accepted (an array is
+/// not read as a struct), and a repeated name keeps its last value, as `serde_json::Value`.
+type Object<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
 
 fn plain(id: &str) -> bool {
     (1..=MAX_LEN).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=.+".contains(&b))
@@ -34,8 +28,9 @@ pub fn of(event: &[u8]) -> Option<String> {
     if event.len() > crate::authorizer::MAX_EVENT_LEN {
         return None;
     }
-    let ev: Event<'_> = serde_json::from_slice(event).ok()?;
-    let id = ev.request_context?.request_id?;
+    let top: Object<'_> = serde_json::from_slice(event).ok()?;
+    let context: Object<'_> = serde_json::from_str(top.get("requestContext")?.get()).ok()?;
+    let id: Cow<'_, str> = serde_json::from_str(context.get("requestId")?.get()).ok()?;
     plain(&id).then(|| id.into_owned())
 }
 
@@ -60,5 +55,11 @@ mod tests {
         assert_eq!(of(br#"{"type":"TOKEN","authorizationToken":"x"}"#), None);
         assert_eq!(of(b"\x00 not json"), None);
         assert_eq!(of(b"[]"), None);
+        // Only objects: an array is not read as a struct.
+        assert_eq!(of(br#"[{"requestId":"abc"}]"#), None);
+        assert_eq!(of(br#"{"requestContext":["abc"]}"#), None);
+        // A repeated name keeps its last value, as serde_json::Value does.
+        assert_eq!(of(br#"{"requestContext":{"requestId":"a","requestId":"b"}}"#).as_deref(), Some("b"));
+        assert_eq!(of(br#"{"requestContext":{"requestId":"a\u0062"}}"#).as_deref(), Some("ab"), "escapes decoded");
     }
 }
