@@ -30,8 +30,10 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends "${need[@]}" > /dev/null
 fi
 [ -x "$SHIP_VENV/bin/python" ] || python3 -m venv "$SHIP_VENV"
+# aws-sam-cli 1.170.0 brings aws-sam-translator 1.115.0 (pinned here too): both know
+# AWS::Serverless::CapacityProvider and CapacityProviderConfig (template-managed-instances.yaml).
 timeout 900 "$SHIP_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-  cargo-lambda==1.9.2 aws-sam-cli==1.170.0 cfn-lint==1.58.0
+  cargo-lambda==1.9.2 aws-sam-cli==1.170.0 aws-sam-translator==1.115.0 cfn-lint==1.58.0
 export PATH="$SHIP_VENV/bin:$PATH"
 timeout 300 rustup target add aarch64-unknown-linux-gnu > /dev/null
 echo "$(cargo lambda --version); $(sam --version); $(cfn-lint --version); $(qemu-aarch64-static --version | head -1)"
@@ -54,8 +56,8 @@ if [ "${SHIP_ARM64_UNIT_TESTS:-1}" = 1 ]; then
 fi
 
 step "templates: cfn-lint, sam validate --lint, offline SAM transform checks, sam build"
-timeout 300 cfn-lint template.yaml template-rest.yaml
-for t in template.yaml template-rest.yaml; do
+timeout 300 cfn-lint template.yaml template-rest.yaml template-managed-instances.yaml
+for t in template.yaml template-rest.yaml template-managed-instances.yaml; do
   timeout 300 sam validate --lint --template-file "$t" --region us-east-1
 done
 timeout 300 python3 -m unittest discover -s tests/e2e -p 'test_*.py'

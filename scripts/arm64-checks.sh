@@ -113,6 +113,20 @@ assert st == [{"Action": ["execute-api:Invoke"], "Effect": "Allow",
 PY
 then ok "lambda binary: REST TOKEN allow policy"; else bad "lambda binary (REST TOKEN)"; cat "$work/lg-rest.json" || true; fi
 
+# Lambda Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY=4, four workers (threads) on arm64,
+# each parking its own GET /next on its own connection; every answer the allow with context.
+rm -f "$work/lg-mi.json"
+lg --event "$work/http-api-v2-valid.json" --concurrency 4 --warm 4 --n 40 --json "$work/lg-mi.json" || true
+if python3 - "$work/lg-mi.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+body = json.loads(r["first_answer"])
+assert body["isAuthorized"] is True and body["context"]["sub"] == "user_2abcDEMO", body
+assert r["answered"] == 44 and r["errors_posted"] == 0 and r["problems"] == [], r
+assert r["connections"] == 4 and r["parked_before_first"] == 4, r
+PY
+then ok "lambda binary: 4 workers (AWS_LAMBDA_MAX_CONCURRENCY=4), 4 connections, 4 GET /next parked, 44 answers"; else bad "lambda binary (Managed Instances, 4 workers)"; cat "$work/lg-mi.json" || true; fi
+
 # A broken configuration: no event is asked for, /runtime/init/error names the variable.
 if timeout 120 python3 tests/e2e/init_error.py --bin "$ARM_BIN" --runner "$QEMU" --var JWT_LEEWAY_SECONDS --value abc; then
   ok "lambda binary: bad JWT_LEEWAY_SECONDS -> /runtime/init/error, exit non-zero"

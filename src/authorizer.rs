@@ -12,6 +12,7 @@ use crate::json::{PADDING, Parser, Value};
 use crate::keys::KeySet;
 use crate::reason::Reason;
 use crate::response::{self, ContextClaim, Format, Response};
+use crate::shared_cache::Store;
 use crate::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
 use crate::{b64, verify};
 use serde_json::Map;
@@ -170,19 +171,22 @@ impl Authorizer {
     /// Answers one raw authorizer event (any bytes) at `now`. Never fails: anything
     /// unexpected is a refusal in the shape the event (or the configuration) calls for.
     pub fn handle(&self, event: &[u8], now: u64, scratch: &mut Scratch) -> Handled {
-        self.handle_in(event, now, scratch, None)
+        self.handle_in::<DecisionCache>(event, now, scratch, None)
     }
 
-    /// [`decide`](Self::decide) through a [`DecisionCache`]: a token this cache saw allowed,
+    /// [`decide`](Self::decide) through a decision [`Store`] (one worker's [`DecisionCache`], or
+    /// the workers' [`SharedCache`](crate::shared_cache::SharedCache)): a token it saw allowed,
     /// still before its `exp`, is answered without verifying it again (no allocation).
     /// The cache must only ever be used with this authorizer: see
-    /// [`CachedAuthorizer`](crate::cache::CachedAuthorizer), which guarantees it.
+    /// [`CachedAuthorizer`](crate::cache::CachedAuthorizer) and
+    /// [`SharedAuthorizer`](crate::shared_cache::SharedAuthorizer), which guarantee it. No
+    /// lock of the store is held while verifying: it is asked, then told.
     pub(crate) fn decide_cached(
         &self,
         token: &[u8],
         now: u64,
         scratch: &mut Scratch,
-        cache: &mut DecisionCache,
+        cache: &mut impl Store,
     ) -> Result<(), Denial> {
         if cache.allows(token, now) {
             return Ok(());
@@ -198,12 +202,12 @@ impl Authorizer {
         event: &[u8],
         now: u64,
         scratch: &mut Scratch,
-        cache: &mut DecisionCache,
+        cache: &mut impl Store,
     ) -> Handled {
         self.handle_in(event, now, scratch, Some(cache))
     }
 
-    fn handle_in(&self, event: &[u8], now: u64, scratch: &mut Scratch, cache: Option<&mut DecisionCache>) -> Handled {
+    fn handle_in<C: Store>(&self, event: &[u8], now: u64, scratch: &mut Scratch, cache: Option<&mut C>) -> Handled {
         if event.len() > MAX_EVENT_LEN {
             return self.refuse_event(Reason::BadEvent);
         }
@@ -227,13 +231,13 @@ impl Authorizer {
 
     /// The subject and response context for a valid token: from the cache when it holds
     /// this token's answer, else verified (and then stored).
-    fn allow(
+    fn allow<C: Store>(
         &self,
         token: &[u8],
         now: u64,
         s: &mut TokenScratch,
         iam: bool,
-        cache: Option<&mut DecisionCache>,
+        cache: Option<&mut C>,
     ) -> Result<(String, Map<String, serde_json::Value>), Denial> {
         let context = |claims: Value<'_, '_>, sub: &str| response::context(claims, sub, &self.context, iam);
         let Some(cache) = cache else {
@@ -275,13 +279,13 @@ impl Authorizer {
     ///   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html).
     ///   So every refusal is a `Deny` policy (403), never the `Unauthorized` error. (A request
     ///   without the identity source gets API Gateway's own 401 and never reaches the function.)
-    fn answer(
+    fn answer<C: Store>(
         &self,
         req: event::Request<'_>,
         http_api: bool,
         now: u64,
         s: &mut TokenScratch,
-        cache: Option<&mut DecisionCache>,
+        cache: Option<&mut C>,
     ) -> Handled {
         let iam = req.kind != Kind::HttpV2 || self.format == Format::Iam;
         // Only IAM answers name a resource (built lazily: simple responses never need it).

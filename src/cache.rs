@@ -168,6 +168,11 @@ impl DecisionCache {
         self.budget
     }
 
+    /// Longest life of an entry, in seconds.
+    pub fn max_seconds(&self) -> u64 {
+        self.max_seconds
+    }
+
     /// Entries currently valid at `now`.
     pub fn len_at(&self, now: u64) -> usize {
         self.slots.iter().filter(|s| !s.free_at(now)).count()

@@ -17,15 +17,15 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// API Gateway maps the error message `Unauthorized` to HTTP 401.
 pub const UNAUTHORIZED: Reply = Reply::Error { error_type: "Unauthorized", message: "Unauthorized" };
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Logs the verdict (deny lines; allow at DEBUG) and returns the response JSON, or `None`
-/// for the `Unauthorized` error.
-fn finish(handled: Handled, ctx: &log::Context<'_>) -> Option<String> {
+/// Logs the verdict (deny lines, with API Gateway's request id from `event`; allow at DEBUG)
+/// and returns the response JSON, or `None` for the `Unauthorized` error.
+pub(crate) fn finish(handled: Handled, event: &[u8], ctx: &log::Context<'_>) -> Option<String> {
     match &handled.denial {
-        Some(d) => log::deny(ctx, d.reason.code(), d.sub.as_deref()),
+        Some(d) => log::deny(ctx, d.reason.code(), d.sub.as_deref(), crate::api_request_id::of(event).as_deref()),
         None if log::debug_enabled() => {
             if let crate::response::Response::Simple(r) = &handled.response {
                 log::allow(ctx, r.context.get("sub").and_then(|s| s.as_str()).unwrap_or(""));
@@ -44,7 +44,7 @@ thread_local! {
 /// body (`null` for `Unauthorized`).
 pub fn respond(authorizer: &Authorizer, event: &[u8]) -> bytes::Bytes {
     let handled = SCRATCH.with_borrow_mut(|scratch| authorizer.handle(event, now(), scratch));
-    match finish(handled, &log::Context::default()) {
+    match finish(handled, event, &log::Context::default()) {
         Some(json) => json.into(),
         None => bytes::Bytes::from_static(b"null"),
     }
@@ -71,25 +71,39 @@ impl Function {
 
     /// Answers one raw event at `now` and logs the verdict (with the invocation's ids).
     pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Reply {
-        let Some(metrics) = &self.metrics else {
-            return reply(finish(self.cached.handle(event, now, &mut self.scratch), ctx));
-        };
-        let (start, before) = (Instant::now(), self.scratch.work());
-        let handled = self.cached.handle(event, now, &mut self.scratch);
-        let denied = handled.denial.as_ref().map(|d| d.reason);
-        let answer = reply(finish(handled, ctx));
-        let (micros, after) = (start.elapsed().as_micros() as u64, self.scratch.work());
-        let cache = match (after.cache_hits > before.cache_hits, after.cache_misses > before.cache_misses) {
-            (true, _) => CacheUse::Hit,
-            (false, true) => CacheUse::Miss,
-            (false, false) => CacheUse::None,
-        };
-        let sample = Sample { denied, cache, verified: after.verifications > before.verifications, micros };
-        if let Some(line) = metrics.record(&sample, now_ms()) {
-            write_line(&line);
-        }
-        answer
+        let Function { cached, scratch, metrics } = self;
+        serve(event, ctx, scratch, metrics.as_deref(), |s| cached.handle(event, now, s))
     }
+}
+
+/// One invocation, on any worker: `decide` with the worker's scratch buffers, log the
+/// verdict (with the invocation's ids), and count it into `metrics` when they are on,
+/// writing the metrics line when its interval has passed.
+pub(crate) fn serve(
+    event: &[u8],
+    ctx: &log::Context<'_>,
+    scratch: &mut Scratch,
+    metrics: Option<&SharedMetrics>,
+    decide: impl FnOnce(&mut Scratch) -> Handled,
+) -> Reply {
+    let Some(metrics) = metrics else {
+        return reply(finish(decide(scratch), event, ctx));
+    };
+    let (start, before) = (Instant::now(), scratch.work());
+    let handled = decide(scratch);
+    let denied = handled.denial.as_ref().map(|d| d.reason);
+    let answer = reply(finish(handled, event, ctx));
+    let (micros, after) = (start.elapsed().as_micros() as u64, scratch.work());
+    let cache = match (after.cache_hits > before.cache_hits, after.cache_misses > before.cache_misses) {
+        (true, _) => CacheUse::Hit,
+        (false, true) => CacheUse::Miss,
+        (false, false) => CacheUse::None,
+    };
+    let sample = Sample { denied, cache, verified: after.verifications > before.verifications, micros };
+    if let Some(line) = metrics.record(&sample, now_ms()) {
+        write_line(&line);
+    }
+    answer
 }
 
 fn reply(json: Option<String>) -> Reply {

@@ -3,6 +3,8 @@
 //! Read top to bottom, this is the request's path:
 #![forbid(unsafe_code)]
 
+/// API Gateway's request id from an event, for deny lines.
+pub mod api_request_id;
 /// Token → verdict and event → response, with reusable scratch buffers.
 pub mod authorizer;
 /// Canonical unpadded base64url into caller buffers.
@@ -37,10 +39,15 @@ pub mod reason;
 pub mod response;
 /// A small blocking client for the Lambda Runtime API (replaces `lambda_runtime`).
 pub mod runtime;
+/// The decision cache shared by the workers of one process (Managed Instances).
+pub mod shared_cache;
 /// Compact JWS → three segments (size limit first).
 pub mod token;
 /// The signature check with `ring`.
 pub mod verify;
+
+/// Lambda Managed Instances: several workers in one process.
+pub mod workers;
 
 pub use authorizer::{Authorizer, Denial, Handled, Scratch};
 pub use reason::Reason;

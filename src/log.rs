@@ -116,12 +116,13 @@ fn emit_in(level: Level, ctx: &Context<'_>, message: &str, fields: &[(&str, &str
     emit(level, message, &all);
 }
 
-/// One line per refused request: the stable reason code, and the subject when known.
-pub fn deny(ctx: &Context<'_>, reason: &'static str, sub: Option<&str>) {
-    match sub {
-        Some(sub) => emit_in(Level::Info, ctx, "deny", &[("reason", reason), ("sub", sub)]),
-        None => emit_in(Level::Info, ctx, "deny", &[("reason", reason)]),
-    }
+/// One line per refused request: the stable reason code, the subject when known, and API
+/// Gateway's request id from the event (`apiRequestId`, for joining with the API's access
+/// log) when it has one.
+pub fn deny(ctx: &Context<'_>, reason: &'static str, sub: Option<&str>, api_request_id: Option<&str>) {
+    let fields = [("reason", Some(reason)), ("sub", sub), ("apiRequestId", api_request_id)];
+    let fields: Vec<(&str, &str)> = fields.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+    emit_in(Level::Info, ctx, "deny", &fields);
 }
 
 /// Allowed requests are logged at DEBUG only.
@@ -137,6 +138,11 @@ pub fn warn_in(ctx: &Context<'_>, message: &str) {
 /// A configuration warning at cold start.
 pub fn warn(message: &str) {
     emit(Level::Warn, message, &[]);
+}
+
+/// A lifecycle event of the process (e.g. shutting down).
+pub fn info(message: &str) {
+    emit(Level::Info, message, &[]);
 }
 
 /// A problem of the runtime itself (the Runtime API failed or went away).

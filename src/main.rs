@@ -1,13 +1,20 @@
 //! The Lambda function: configuration once, then one decision per invocation, served by a
-//! small blocking Runtime API client on one thread (see docs/performance.md for why).
+//! small blocking Runtime API client — on this thread, or, on Lambda Managed Instances
+//! (`AWS_LAMBDA_MAX_CONCURRENCY` > 1), on that many worker threads sharing the authorizer and
+//! its decision cache (see docs/performance.md for why).
 #![forbid(unsafe_code)]
-use jwt_authorizer::{config, lambda, log, runtime};
+use jwt_authorizer::metrics::SharedMetrics;
+use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
+use jwt_authorizer::{config, lambda, log, runtime, workers};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     log::init();
-    let loaded = match config::from_env() {
-        Ok(loaded) => loaded,
+    let env = |name: &str| std::env::var(name).ok();
+    let configured = config::from_env().and_then(|l| Ok((l, workers::count(env)?)));
+    let (loaded, n) = match configured {
+        Ok(ok) => ok,
         Err(e) => {
             lambda::report_init_error(&e);
             return ExitCode::FAILURE;
@@ -22,6 +29,14 @@ fn main() -> ExitCode {
         }
     };
     let metrics = lambda::metrics(loaded.metrics);
+    if n > 1 {
+        // `from_env` found it: the same value, for each worker's own client.
+        let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
+        drop(client);
+        let shared = SharedAuthorizer::new(loaded.authorizer, SharedCache::like(&loaded.cache));
+        return managed_instances(n, api.trim(), shared, metrics);
+    }
+    // One invocation at a time, on this thread.
     let mut function = lambda::Function::new(loaded.authorizer, loaded.cache);
     if let Some(m) = &metrics {
         function = function.with_metrics(m.clone());
@@ -30,4 +45,27 @@ fn main() -> ExitCode {
     lambda::flush_metrics(metrics.as_deref());
     log::error(&format!("runtime error: {error}"));
     ExitCode::FAILURE
+}
+
+/// `n` workers until Lambda sends `SIGTERM` (exit 0) or every worker has stopped (exit 1).
+fn managed_instances(n: usize, api: &str, shared: SharedAuthorizer, metrics: Option<Arc<SharedMetrics>>) -> ExitCode {
+    let pool = match workers::start(n, api, workers::authorizer_handler(Arc::new(shared), metrics.clone())) {
+        Ok(pool) => pool,
+        Err(e) => {
+            log::error(&format!("could not start the workers: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let stop = pool.wait();
+    lambda::flush_metrics(metrics.as_deref()); // what the last interval counted
+    match stop {
+        workers::Stop::Signal(signal) => {
+            log::info(if signal == workers::SIGINT { "shutting down (SIGINT)" } else { "shutting down (SIGTERM)" });
+            ExitCode::SUCCESS
+        }
+        workers::Stop::NoWorkerLeft => {
+            log::error("no worker left: every Runtime API connection failed");
+            ExitCode::FAILURE
+        }
+    }
 }

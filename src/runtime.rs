@@ -126,6 +126,8 @@ pub struct Client {
     out: Vec<u8>,
     /// Connections opened so far (for tests and diagnostics).
     connections: usize,
+    /// The timeouts set on `conn` so far (see [`Timed`]).
+    timeouts: Timeouts,
 }
 
 impl Client {
@@ -143,6 +145,7 @@ impl Client {
             inbuf: http::Buffer::new(),
             out: Vec::with_capacity(4096),
             connections: 0,
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -307,10 +310,11 @@ impl Client {
             stream.set_nodelay(true).map_err(|e| http::Failure::Fatal(e.into()))?;
             self.connections += 1;
             self.inbuf.clear();
+            self.timeouts = Timeouts::default();
             self.conn = Some(stream);
         }
-        let Client { conn: Some(stream), inbuf, out, .. } = self else { unreachable!("connected above") };
-        let mut io = Timed::new(stream, deadline).map_err(|e| http::Failure::Fatal(e.into()))?;
+        let Client { conn: Some(stream), inbuf, out, timeouts, .. } = self else { unreachable!("connected above") };
+        let mut io = Timed { stream, deadline, timeouts };
         io.write_all(out).map_err(http::Failure::BeforeResponse)?;
         let response = http::read_response(&mut io, inbuf, body, on_header)?;
         if !response.reusable {
@@ -350,45 +354,85 @@ fn connect(host: &str, deadline: Option<Instant>) -> io::Result<TcpStream> {
     Err(last)
 }
 
-/// The connection under a deadline: before every read and write the socket's timeout is set
-/// to the time left, so the deadline bounds the whole exchange, not each syscall — a server
-/// that trickles one byte at a time cannot stretch it. Without a deadline, no timeout.
+/// The timeouts currently set on a socket (`None`: none, it waits forever).
+#[derive(Debug, Default, Clone, Copy)]
+struct Timeouts {
+    read: Option<Duration>,
+    write: Option<Duration>,
+}
+
+/// The connection under a deadline: before every read and write the socket's timeout is made
+/// at most the time left, so the deadline bounds the whole exchange, not each syscall — a
+/// server that trickles one byte at a time cannot stretch it. A timeout that runs out before
+/// the deadline (it was set shorter) is not an error: the call is made again, with the
+/// timeout shrunk to what is left. Without a deadline, a timeout left on the socket by an
+/// earlier answer only makes the call start again.
+///
+/// Timeouts are set only when they must shrink, and then to half the time left: the next
+/// answer, with a deadline as far away, finds the timeout short enough already, so a warm
+/// worker makes no `setsockopt` per invocation (it made four: ~5 % of its CPU at 8 workers,
+/// docs/performance.md §6).
 struct Timed<'a> {
     stream: &'a TcpStream,
     deadline: Option<Instant>,
+    timeouts: &'a mut Timeouts,
 }
 
-impl<'a> Timed<'a> {
-    fn new(stream: &'a TcpStream, deadline: Option<Instant>) -> io::Result<Timed<'a>> {
-        if deadline.is_none() {
-            stream.set_read_timeout(None)?;
-            stream.set_write_timeout(None)?;
+/// Makes `current` (the socket's timeout for one direction) at most the time left before
+/// `deadline`, through `set`; a spent deadline is a `TimedOut` error.
+fn bound(
+    current: &mut Option<Duration>,
+    deadline: Option<Instant>,
+    set: impl FnOnce(Option<Duration>) -> io::Result<()>,
+) -> io::Result<()> {
+    let Some(deadline) = deadline else {
+        // No deadline (a parked `GET /next`): a short timeout left by an answer near its
+        // deadline would wake the worker often for nothing; anything of a second or more is
+        // kept (a wake-up a second at most, and no syscall per invocation).
+        if current.is_some_and(|t| t < IDLE_TIMEOUT_FLOOR) {
+            set(None)?;
+            *current = None;
         }
-        Ok(Timed { stream, deadline })
+        return Ok(());
+    };
+    let left = left(deadline)?;
+    if current.is_none_or(|t| t > left) {
+        let t = (left / 2).max(Duration::from_millis(1)).min(left);
+        set(Some(t))?;
+        *current = Some(t);
     }
+    Ok(())
+}
+
+/// Shortest socket timeout kept while waiting without a deadline (see [`bound`]).
+const IDLE_TIMEOUT_FLOOR: Duration = Duration::from_secs(1);
+
+/// Whether an I/O error is a socket timeout running out (EAGAIN on Unix).
+fn ran_out(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
 
 impl Read for Timed<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(deadline) = self.deadline {
-            self.stream.set_read_timeout(Some(left(deadline)?))?;
-        }
-        match (&mut &*self.stream).read(buf) {
-            // A timeout surfaces as WouldBlock (EAGAIN) on Unix: say what it is.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.deadline.is_some() => Err(timed_out()),
-            r => r,
+        loop {
+            bound(&mut self.timeouts.read, self.deadline, |t| self.stream.set_read_timeout(t))?;
+            match (&mut &*self.stream).read(buf) {
+                // The socket's timeout, not necessarily the deadline: `bound` says which.
+                Err(e) if ran_out(&e) => continue,
+                r => return r,
+            }
         }
     }
 }
 
 impl Write for Timed<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Some(deadline) = self.deadline {
-            self.stream.set_write_timeout(Some(left(deadline)?))?;
-        }
-        match (&mut &*self.stream).write(buf) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.deadline.is_some() => Err(timed_out()),
-            r => r,
+        loop {
+            bound(&mut self.timeouts.write, self.deadline, |t| self.stream.set_write_timeout(t))?;
+            match (&mut &*self.stream).write(buf) {
+                Err(e) if ran_out(&e) => continue,
+                r => return r,
+            }
         }
     }
 
@@ -558,6 +602,52 @@ mod tests {
         let mut body = vec![0; len.unwrap_or(0)];
         r.read_exact(&mut body).ok()?;
         Some(Seen { conn, method, path, headers, body })
+    }
+
+    #[test]
+    fn socket_timeouts_are_set_only_to_shrink_below_the_deadline() {
+        let mut calls = Vec::new();
+        let mut current = None;
+        let far = Instant::now() + Duration::from_secs(10);
+        bound(&mut current, Some(far), |t| {
+            calls.push(t);
+            Ok(())
+        })
+        .unwrap();
+        let set = current.expect("a timeout was set");
+        assert!(set <= Duration::from_secs(5) && set > Duration::from_secs(4), "{set:?}");
+        // The next answer, as far from its deadline: no syscall.
+        bound(&mut current, Some(Instant::now() + Duration::from_secs(10)), |t| {
+            calls.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(calls.len(), 1);
+        // A nearer deadline: shrunk below what is left.
+        bound(&mut current, Some(Instant::now() + Duration::from_millis(400)), |t| {
+            calls.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(calls.len(), 2);
+        assert!(current.unwrap() <= Duration::from_millis(400));
+        // Without a deadline, a timeout under a second is cleared, not kept to wake an idle worker.
+        bound(&mut current, None, |t| {
+            calls.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((calls.last().copied(), current), (Some(None), None));
+        let mut long = Some(Duration::from_secs(5));
+        bound(&mut long, None, |t| {
+            calls.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((calls.len(), long), (3, Some(Duration::from_secs(5))));
+        // A spent deadline is an error, whatever the socket has.
+        let spent = bound(&mut current, Some(Instant::now()), |_| Ok(()));
+        assert_eq!(spent.unwrap_err().kind(), io::ErrorKind::TimedOut);
     }
 
     #[test]

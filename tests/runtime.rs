@@ -1,6 +1,8 @@
 //! The real Lambda function binary against a minimal Lambda Runtime API served on
 //! 127.0.0.1 by this test: invoke → response, denies, `Unauthorized` errors, junk events
-//! in between (the process keeps serving), init errors, and what the process logs.
+//! in between (the process keeps serving), init errors, and what the process logs; and
+//! Lambda Managed Instances: `AWS_LAMBDA_MAX_CONCURRENCY` workers, each parking its own
+//! `GET /next` on its own connection, sharing one decision cache.
 //!
 //! Every wait is bounded: a hung binary fails the test instead of hanging CI.
 
@@ -8,12 +10,13 @@ mod common;
 
 use common::{public_pem, signer};
 use jwt_authorizer::verify::Alg;
+use jwt_authorizer::workers;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -31,6 +34,8 @@ const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:qwerty9876/
 /// One request the function made.
 #[derive(Debug, Clone)]
 struct Recorded {
+    /// Which connection it came on (0, 1, … in the order they were accepted).
+    conn: usize,
     method: String,
     path: String,
     headers: Vec<(String, String)>,
@@ -49,49 +54,94 @@ impl Recorded {
     }
 }
 
-/// Invocations not yet handed out: (request id, event bytes).
-type Queue = Mutex<VecDeque<(String, Vec<u8>)>>;
+/// What the server shares between its connections.
+#[derive(Default)]
+struct Shared {
+    /// Invocations not yet handed out: (request id, event bytes).
+    queue: Mutex<VecDeque<(String, Vec<u8>)>>,
+    /// Request ids handed out so far (the next is `req-{issued + 1}`).
+    issued: AtomicUsize,
+    /// `GET /next` waiting right now, and the most ever waiting at once.
+    parked: AtomicUsize,
+    max_parked: AtomicUsize,
+    connections: AtomicUsize,
+    /// Each connection serves one invocation at most (then its `/next` waits until the end),
+    /// so that consecutive invocations go to different workers.
+    one_per_connection: AtomicBool,
+    /// Connections whose `GET /next` is answered HTTP 500 (and then closed), and whether every
+    /// connection's is.
+    fail_conns: Mutex<Vec<usize>>,
+    fail_all: AtomicBool,
+    stop: AtomicBool,
+    /// Every invocation's `Lambda-Runtime-Trace-Id`, when set (else one made from its id).
+    trace: Option<String>,
+}
 
 struct RuntimeApi {
     addr: SocketAddr,
     requests: Receiver<Recorded>,
-    stop: Arc<AtomicBool>,
-    queue: Arc<Queue>,
+    shared: Arc<Shared>,
 }
 
 impl RuntimeApi {
     /// Serves `events` in order as invocations `req-1`, `req-2`, …; once they are used up,
-    /// `/next` long-polls (as the real API does) until the server is dropped.
+    /// `/next` long-polls (as the real API does) until more are pushed or the server is
+    /// dropped. Every connection is served on its own thread, so any number of `/next` can
+    /// be parked at once (Managed Instances).
     fn start(events: Vec<Vec<u8>>) -> RuntimeApi {
         RuntimeApi::start_with_trace(events, None)
     }
 
     /// As `start`, every invocation carrying `trace` as its `Lambda-Runtime-Trace-Id`.
     fn start_with_trace(events: Vec<Vec<u8>>, trace: Option<&str>) -> RuntimeApi {
-        let trace: Arc<Option<String>> = Arc::new(trace.map(str::to_owned));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
-        let queue: Arc<Queue> =
-            Arc::new(Mutex::new(events.into_iter().enumerate().map(|(i, e)| (format!("req-{}", i + 1), e)).collect()));
-        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared { trace: trace.map(str::to_owned), ..Shared::default() });
         let (tx, rx) = mpsc::channel();
-        let (stop2, queue2) = (stop.clone(), queue.clone());
+        let api = RuntimeApi { addr, requests: rx, shared: shared.clone() };
+        api.push(events);
         std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
+            for (conn, stream) in listener.incoming().enumerate() {
+                if shared.stop.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (queue, tx, stop, trace) = (queue2.clone(), tx.clone(), stop2.clone(), trace.clone());
-                std::thread::spawn(move || serve_connection(stream, &queue, &tx, &stop, trace.as_deref()));
+                shared.connections.fetch_add(1, Ordering::SeqCst);
+                let (shared, tx) = (shared.clone(), tx.clone());
+                std::thread::spawn(move || serve_connection(stream, conn, &shared, &tx));
             }
         });
-        RuntimeApi { addr, requests: rx, stop, queue }
+        api
     }
 
-    /// Queues one more invocation, `id`.
-    fn push(&self, id: &str, event: Vec<u8>) {
-        self.queue.lock().unwrap().push_back((id.to_owned(), event));
+    /// Queues more invocations (ids go on from the last one); returns their ids.
+    fn push(&self, events: Vec<Vec<u8>>) -> Vec<String> {
+        let mut queue = self.shared.queue.lock().unwrap();
+        events
+            .into_iter()
+            .map(|e| {
+                let id = format!("req-{}", self.shared.issued.fetch_add(1, Ordering::SeqCst) + 1);
+                queue.push_back((id.clone(), e));
+                id
+            })
+            .collect()
+    }
+
+    /// Waits (bounded) until at least `n` `GET /next` are parked at once.
+    fn wait_parked(&self, n: usize) {
+        let deadline = Instant::now() + STEP;
+        while self.parked() < n {
+            assert!(Instant::now() < deadline, "fewer than {n} GET /next parked within {STEP:?}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn parked(&self) -> usize {
+        self.shared.parked.load(Ordering::SeqCst)
+    }
+
+    fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// The next request the function makes, or a panic after `STEP`.
@@ -111,6 +161,20 @@ impl RuntimeApi {
         }
     }
 
+    /// The next `n` POSTs, within `limit` in all; the `GET /next` seen meanwhile go to `gets`.
+    fn posts(&self, n: usize, limit: Duration, gets: &mut Vec<Recorded>) -> Vec<Recorded> {
+        let deadline = Instant::now() + limit;
+        let mut posts = Vec::with_capacity(n);
+        while posts.len() < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(r) = self.requests.recv_timeout(left) else {
+                panic!("{} of {n} results within {limit:?}", posts.len());
+            };
+            if r.method == "POST" { posts.push(r) } else { gets.push(r) }
+        }
+        posts
+    }
+
     /// Everything requested so far (non-blocking).
     fn drain(&self) -> Vec<Recorded> {
         self.requests.try_iter().collect()
@@ -119,33 +183,78 @@ impl RuntimeApi {
 
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        self.shared.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)); // wake accept()
     }
 }
 
-fn serve_connection(stream: TcpStream, queue: &Queue, tx: &Sender<Recorded>, stop: &AtomicBool, trace: Option<&str>) {
+/// Counts a `GET /next` as parked for as long as it waits, however it ends.
+struct Parked<'a>(&'a Shared);
+
+impl<'a> Parked<'a> {
+    fn new(shared: &'a Shared) -> Parked<'a> {
+        let now = shared.parked.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_parked.fetch_max(now, Ordering::SeqCst);
+        Parked(shared)
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.parked.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+enum Next {
+    Event(String, Vec<u8>),
+    Fail,
+    Stop,
+}
+
+/// Waits for work for a `GET /next` on connection `conn`, which has served `served` so far.
+fn next_for(shared: &Shared, conn: usize, served: usize) -> Next {
+    let _parked = Parked::new(shared);
+    loop {
+        if shared.stop.load(Ordering::SeqCst) {
+            return Next::Stop;
+        }
+        if shared.fail_all.load(Ordering::SeqCst) || shared.fail_conns.lock().unwrap().contains(&conn) {
+            return Next::Fail;
+        }
+        if served == 0 || !shared.one_per_connection.load(Ordering::SeqCst) {
+            let mut queue = shared.queue.lock().unwrap();
+            if let Some((id, event)) = queue.pop_front() {
+                return Next::Event(id, event);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn serve_connection(stream: TcpStream, conn: usize, shared: &Shared, tx: &Sender<Recorded>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
     let mut writer = match stream.try_clone() {
         Ok(w) => w,
         Err(_) => return,
     };
     let mut reader = BufReader::new(stream);
-    while let Some(req) = read_request(&mut reader) {
+    let mut served = 0;
+    while let Some(mut req) = read_request(&mut reader) {
+        req.conn = conn;
         let _ = tx.send(req.clone());
         let (status, headers, body): (&str, Vec<(String, String)>, Vec<u8>) =
             match (req.method.as_str(), req.path.as_str()) {
                 ("GET", "/2018-06-01/runtime/invocation/next") => {
-                    let next = loop {
-                        if let Some(next) = queue.lock().unwrap().pop_front() {
-                            break Some(next);
+                    let (id, event) = match next_for(shared, conn, served) {
+                        Next::Event(id, event) => (id, event),
+                        Next::Stop => return,
+                        Next::Fail => {
+                            let _ =
+                                writer.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+                            return;
                         }
-                        if stop.load(Ordering::SeqCst) {
-                            break None;
-                        }
-                        std::thread::sleep(Duration::from_millis(20));
                     };
-                    let Some((id, event)) = next else { return };
+                    served += 1;
                     let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + 60_000;
                     let headers = vec![
                         ("Content-Type".into(), "application/json".into()),
@@ -154,7 +263,7 @@ fn serve_connection(stream: TcpStream, queue: &Queue, tx: &Sender<Recorded>, sto
                         ("Lambda-Runtime-Invoked-Function-Arn".into(), FUNCTION_ARN.into()),
                         (
                             "Lambda-Runtime-Trace-Id".into(),
-                            trace.map(str::to_owned).unwrap_or_else(|| {
+                            shared.trace.clone().unwrap_or_else(|| {
                                 format!("Root=1-65a1b2c3-{:0>24};Parent=53995c3f42cd8ad8;Sampled=0", id.len())
                             }),
                         ),
@@ -229,7 +338,7 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Recorded> {
         body.resize(len.parse().ok()?, 0);
         r.read_exact(&mut body).ok()?;
     }
-    Some(Recorded { method, path, headers, body })
+    Some(Recorded { conn: 0, method, path, headers, body })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -471,6 +580,8 @@ fn init_errors_are_posted_logged_and_exit_non_zero() {
         (vec![("JWT_ISSUER", "https://iss.example")], "JWT_PUBLIC_KEY"),
         (vec![("JWT_PUBLIC_KEY", &pem), ("JWT_ALGORITHMS", "HS256")], "JWT_ALGORITHMS"),
         (vec![("JWT_JWKS_FILE", "missing.json"), ("LAMBDA_TASK_ROOT", "/nonexistent")], "JWT_JWKS_FILE"),
+        (vec![("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "0")], "AWS_LAMBDA_MAX_CONCURRENCY"),
+        (vec![("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "eight")], "AWS_LAMBDA_MAX_CONCURRENCY"),
     ];
     for (env, var) in cases {
         // An event is queued: a function that (wrongly) went on to serve would take it.
@@ -621,6 +732,302 @@ fn control_bytes_in_the_trace_id_never_stop_the_function() {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Lambda Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY workers in one process.
+
+/// A 2.0 event that also carries API Gateway's own request id.
+fn v2_api(token: &str, api_request_id: &str) -> Vec<u8> {
+    json!({
+        "version": "2.0", "type": "REQUEST", "routeArn": ROUTE_ARN,
+        "identitySource": [format!("Bearer {token}")],
+        "requestContext": { "requestId": api_request_id, "http": { "method": "GET", "path": "/prod/orders" } }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// `token` with one signature character changed (same length, still base64url).
+fn tampered(token: &str) -> String {
+    let mut bytes = token.as_bytes().to_vec();
+    let i = token.len() - 20;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
+/// Threads of a running process (`/proc/PID/status`).
+fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+    line["Threads:".len()..].trim().parse().unwrap()
+}
+
+/// `Pool::wait` on a thread, bounded: `None` if it has not returned within `limit`.
+fn wait_pool(pool: workers::Pool, limit: Duration) -> Option<workers::Stop> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(pool.wait());
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+/// A result's path: `(request id, "response" | "error")`.
+fn split_result(post: &Recorded) -> (String, String) {
+    let rest = post.path.strip_prefix("/2018-06-01/runtime/invocation/").unwrap_or_else(|| panic!("{post:?}"));
+    let (id, kind) = rest.split_once('/').unwrap();
+    (id.to_owned(), kind.to_owned())
+}
+
+#[test]
+fn managed_instances_eight_workers_answer_thousands_of_mixed_events_each_with_its_own() {
+    const N: usize = 2400;
+    let subjects: Vec<String> = (0..64).map(|i| format!("user_{i:03}")).collect();
+    let valid: Vec<String> = subjects.iter().map(|s| token("rsa2048-a", json!({ "sub": s }))).collect();
+    let late: Vec<String> =
+        (0..8).map(|i| token("rsa2048-a", json!({ "sub": format!("late_{i}"), "exp": now() - 3600 }))).collect();
+    let forged: Vec<String> = valid.iter().take(8).map(|t| tampered(t)).collect();
+    // (event, the subject its allow must name, or None: a deny)
+    let mut events = Vec::with_capacity(N);
+    let mut expect: Vec<Option<&str>> = Vec::with_capacity(N);
+    for i in 0..N {
+        let api_id = format!("apigw-{i}");
+        match i % 10 {
+            0 => (events.push(v2_api(&late[i % 8], &api_id)), expect.push(None)),
+            1 => (events.push(v2_api(&forged[i % 8], &api_id)), expect.push(None)),
+            2 => (events.push(format!("{{\"version\":\"2.0\",\"oops {i}").into_bytes()), expect.push(None)),
+            _ => {
+                let k = (i * 7 + i / 10) % subjects.len();
+                (events.push(v2_api(&valid[k], &api_id)), expect.push(Some(subjects[k].as_str())))
+            }
+        };
+    }
+    let api = RuntimeApi::start(Vec::new());
+    let pem = public_pem("rsa2048-a");
+    let env =
+        [("JWT_PUBLIC_KEY", pem.as_str()), ("AWS_LAMBDA_MAX_CONCURRENCY", "8"), ("AWS_LAMBDA_LOG_FORMAT", "JSON")];
+    let function = Function::spawn(&api, &env);
+    // Every worker parks its own GET /next before any event exists.
+    api.wait_parked(8);
+    let before = api.drain();
+    assert!(before.len() >= 8 && before.iter().all(|r| r.method == "GET"), "{before:?}");
+    assert_eq!(threads(function.child.id()), 9, "the main thread and 8 workers");
+    let ids = api.push(events);
+    let mut gets = Vec::new();
+    let posts = api.posts(N, Duration::from_secs(180), &mut gets);
+    // Back to 8 parked: nothing more is coming, so a second answer would show now.
+    api.wait_parked(8);
+    let late_posts: Vec<Recorded> = api.drain().into_iter().filter(|r| r.method == "POST").collect();
+    assert!(late_posts.is_empty(), "answered twice: {late_posts:?}");
+    assert!(api.connections() <= 8, "{} connections for 8 workers", api.connections());
+    let index: std::collections::HashMap<&str, usize> =
+        ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let mut seen = vec![false; N];
+    for post in &posts {
+        let (id, kind) = split_result(post);
+        let i = *index.get(id.as_str()).unwrap_or_else(|| panic!("an answer to no invocation: {post:?}"));
+        assert!(!std::mem::replace(&mut seen[i], true), "{id} answered twice");
+        assert_eq!(kind, "response", "{id}: {post:?}");
+        let body = post.json();
+        match expect[i] {
+            Some(sub) => assert_eq!(body, json!({ "isAuthorized": true, "context": { "sub": sub } }), "{id}"),
+            None => assert_eq!(body, json!({ "isAuthorized": false }), "{id}"),
+        }
+    }
+    assert!(seen.iter().all(|s| *s), "every invocation answered");
+    // Every deny line names its own invocation and API Gateway's id for it; never a token.
+    let stderr = function.stop();
+    let denies: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|v| v["fields"]["message"] == "deny")
+        .collect();
+    assert_eq!(denies.len(), expect.iter().filter(|e| e.is_none()).count(), "one deny line per deny");
+    for d in &denies {
+        let id = d["fields"]["requestId"].as_str().unwrap_or_else(|| panic!("no requestId: {d}"));
+        let i = index[id];
+        assert!(expect[i].is_none(), "a deny line for an allowed invocation: {d}");
+        if i % 10 != 2 {
+            assert_eq!(d["fields"]["apiRequestId"], format!("apigw-{i}"), "{d}");
+        }
+    }
+    for t in valid.iter().chain(&late).chain(&forged) {
+        assert!(!stderr.contains(common::segments(t).2.as_str()), "a signature in the log");
+    }
+}
+
+#[test]
+fn deny_lines_carry_the_invocation_and_api_gateway_request_ids_in_both_formats_and_modes() {
+    let pem = public_pem("rsa2048-a");
+    for (workers, format) in [("1", "TEXT"), ("1", "JSON"), ("8", "TEXT"), ("8", "JSON")] {
+        let good = token("rsa2048-a", json!({ "sub": "user_ok" }));
+        let late = token("rsa2048-a", json!({ "sub": "user_late", "exp": now() - 3600 }));
+        let forged = token("rsa2048-b", json!({ "sub": "user_forged" }));
+        let events = vec![
+            v2_api(&good, "AAAAAAAAAAAAAA1="),
+            v2_api(&late, "AAAAAAAAAAAAAA2="),
+            v2_api(&forged, "AAAAAAAAAAAAAA3="),
+            v2(&forged), // no requestContext.requestId
+            v2_api(&good, "AAAAAAAAAAAAAA5="),
+        ];
+        let api = RuntimeApi::start(Vec::new());
+        let mut env = vec![("JWT_PUBLIC_KEY", pem.as_str()), ("AWS_LAMBDA_LOG_FORMAT", format)];
+        if workers != "1" {
+            env.push(("AWS_LAMBDA_MAX_CONCURRENCY", workers));
+        }
+        let function = Function::spawn(&api, &env);
+        let n: usize = workers.parse().unwrap();
+        api.wait_parked(n);
+        assert_eq!(threads(function.child.id()), if n == 1 { 1 } else { n + 1 }, "{workers}: no extra thread for one");
+        api.push(events);
+        let posts = api.posts(5, STEP, &mut Vec::new());
+        assert_eq!(posts.len(), 5);
+        api.wait_parked(n);
+        let stderr = function.stop();
+        let deny_of = |id: &str| -> String {
+            let lines: Vec<&str> = stderr
+                .lines()
+                .filter(|l| {
+                    l.contains("deny")
+                        && (l.contains(&format!("\"requestId\":\"{id}\""))
+                            || l.contains(&format!("requestId=\"{id}\"")))
+                })
+                .collect();
+            assert_eq!(lines.len(), 1, "{workers} {format}: one deny line for {id}: {stderr}");
+            lines[0].to_owned()
+        };
+        for (id, api_id) in [("req-2", Some("AAAAAAAAAAAAAA2=")), ("req-3", Some("AAAAAAAAAAAAAA3=")), ("req-4", None)]
+        {
+            let line = deny_of(id);
+            if format == "JSON" {
+                let v: Value = serde_json::from_str(&line).unwrap();
+                assert_eq!(v["fields"]["requestId"], id, "{line}");
+                assert_eq!(v["fields"]["apiRequestId"].as_str(), api_id, "{line}");
+                assert!(v["fields"]["xrayTraceId"].as_str().is_some_and(|t| t.starts_with("Root=")), "{line}");
+            } else {
+                assert!(line.contains(&format!("requestId=\"{id}\"")), "{line}");
+                match api_id {
+                    Some(a) => assert!(line.contains(&format!("apiRequestId=\"{a}\"")), "{line}"),
+                    None => assert!(!line.contains("apiRequestId"), "{line}"),
+                }
+            }
+        }
+        assert!(!stderr.contains(&good) && !stderr.contains(&common::segments(&forged).2), "never a token");
+    }
+}
+
+#[test]
+fn eight_workers_share_one_decision_cache() {
+    use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
+    let api = RuntimeApi::start(Vec::new());
+    api.shared.one_per_connection.store(true, Ordering::SeqCst);
+    let pem = public_pem("rsa2048-a");
+    let authorizer = common::load(&[("JWT_PUBLIC_KEY", &pem)]);
+    let shared = Arc::new(SharedAuthorizer::new(authorizer, SharedCache::new(256, 300)));
+    let pool = workers::start(8, &api.addr.to_string(), workers::authorizer_handler(shared.clone(), None)).unwrap();
+    api.wait_parked(8);
+    let t = token("rsa2048-a", json!({ "sub": "user_shared" }));
+    // One worker verifies it …
+    api.push(vec![v2(&t)]);
+    let first = api.next_post("the first answer");
+    // … and each of the 7 others (one invocation per connection) answers it from the cache.
+    api.push(vec![v2(&t); 7]);
+    let mut posts = vec![first];
+    posts.extend(api.posts(7, STEP, &mut Vec::new()));
+    for p in &posts {
+        assert_eq!(p.json(), json!({ "isAuthorized": true, "context": { "sub": "user_shared" } }), "{p:?}");
+    }
+    let conns: std::collections::BTreeSet<usize> = posts.iter().map(|p| p.conn).collect();
+    assert_eq!(conns.len(), 8, "eight different workers answered: {conns:?}");
+    assert_eq!(shared.cache().stores(), 1, "verified once");
+    assert_eq!(shared.cache().misses(), 1, "seven answers from the cache");
+    drop(api);
+    assert_eq!(wait_pool(pool, STEP), Some(workers::Stop::NoWorkerLeft));
+}
+
+#[test]
+fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
+    use jwt_authorizer::runtime::Reply;
+    let api = RuntimeApi::start(Vec::new());
+    let handler: Arc<workers::Handler> = Arc::new(|_scratch, inv| {
+        std::thread::sleep(Duration::from_millis(20)); // keep the others in flight
+        if inv.body == b"panic" {
+            panic!("this invocation panics");
+        }
+        Reply::Response(inv.body.clone())
+    });
+    let pool = workers::start(8, &api.addr.to_string(), handler).unwrap();
+    api.wait_parked(8);
+    let events: Vec<Vec<u8>> =
+        (0..32).map(|i| if i == 5 { b"panic".to_vec() } else { format!("{{\"n\":{i}}}").into_bytes() }).collect();
+    let ids = api.push(events.clone());
+    let posts = api.posts(32, STEP, &mut Vec::new());
+    for p in &posts {
+        let (id, kind) = split_result(p);
+        let i = ids.iter().position(|x| *x == id).unwrap();
+        if i == 5 {
+            assert_eq!(kind, "error", "{p:?}");
+            assert_eq!(p.json()["errorType"], "Runtime.Panic");
+        } else {
+            assert_eq!((kind.as_str(), &p.body), ("response", &events[i]), "{id}");
+        }
+    }
+    // All 8 workers — the one that panicked too — are back and serving.
+    api.wait_parked(8);
+    api.push((0..16).map(|i| format!("{{\"after\":{i}}}").into_bytes()).collect());
+    let after = api.posts(16, STEP, &mut Vec::new());
+    assert!(after.iter().all(|p| split_result(p).1 == "response"));
+    drop(api);
+    assert_eq!(wait_pool(pool, STEP), Some(workers::Stop::NoWorkerLeft));
+}
+
+#[test]
+fn a_worker_whose_connection_fails_is_logged_and_the_others_serve_on() {
+    let api = RuntimeApi::start(Vec::new());
+    api.shared.fail_conns.lock().unwrap().push(0);
+    let pem = public_pem("rsa2048-a");
+    let function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
+    // The first connection's GET /next is answered 500: that worker stops, 3 park.
+    api.wait_parked(3);
+    let t = token("rsa2048-a", json!({ "sub": "user_on" }));
+    api.push(vec![v2(&t); 40]);
+    let posts = api.posts(40, STEP, &mut Vec::new());
+    assert!(posts.iter().all(|p| p.json()["isAuthorized"] == true && p.conn != 0));
+    api.wait_parked(3);
+    let mut function = function;
+    assert!(function.child.try_wait().unwrap().is_none(), "still serving with 3 workers");
+    let stderr = function.stop();
+    let stopped: Vec<&str> = stderr.lines().filter(|l| l.contains("stopped: runtime error")).collect();
+    assert_eq!(stopped.len(), 1, "{stderr}");
+    assert!(stopped[0].contains("HTTP 500"), "{stderr}");
+}
+
+#[test]
+fn the_process_ends_when_no_worker_is_left() {
+    let api = RuntimeApi::start(Vec::new());
+    api.shared.fail_all.store(true, Ordering::SeqCst);
+    let pem = public_pem("rsa2048-a");
+    let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
+    let status = function.wait_exit();
+    assert!(!status.success(), "{status}");
+    let stderr = function.stderr_text();
+    assert_eq!(stderr.matches("stopped: runtime error").count(), 4, "{stderr}");
+    assert!(stderr.contains("no worker left"), "{stderr}");
+}
+
+#[test]
+fn sigterm_ends_the_workers_cleanly() {
+    let api = RuntimeApi::start(Vec::new());
+    let pem = public_pem("rsa2048-a");
+    let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("AWS_LAMBDA_MAX_CONCURRENCY", "8")]);
+    api.wait_parked(8);
+    let pid = function.child.id().to_string();
+    let kill = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+    assert!(kill.success());
+    let status = function.wait_exit();
+    assert_eq!(status.code(), Some(0), "{status}");
+    let stderr = function.stderr_text();
+    assert!(stderr.contains("shutting down"), "{stderr}");
+}
+
 #[test]
 fn the_init_error_reaches_a_runtime_api_that_leaves_the_first_report_unanswered() {
     // Issue 11: under `cargo lambda watch` the init error's POST sometimes got no answer, the
@@ -647,7 +1054,7 @@ fn the_init_error_reaches_a_runtime_api_that_leaves_the_first_report_unanswered(
                 });
             }
         });
-        let api = RuntimeApi { addr, requests: rx, stop: Arc::new(AtomicBool::new(false)), queue: Arc::default() };
+        let api = RuntimeApi { addr, requests: rx, shared: Arc::new(Shared::default()) };
         let pem = public_pem("rsa2048-a");
         let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("JWT_LEEWAY_SECONDS", "abc")]);
         let first = api.next_post("the first init error");
@@ -690,7 +1097,7 @@ fn a_known_mix_of_events_gives_exact_metrics_lines() {
     // After the interval, one more invocation writes the line (a line is only written at
     // the end of an invocation: a default Lambda environment is frozen between them).
     std::thread::sleep(Duration::from_millis(1100));
-    api.push("req-last", v2(&admin_token)); // a cache hit
+    api.push(vec![v2(&admin_token)]); // a cache hit
     api.next_post("req-last");
     let stdout = function.stop_stdout();
     let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
@@ -751,7 +1158,7 @@ fn an_unanswered_init_error_is_answered_on_the_pending_invocation() {
             });
         }
     });
-    let api = RuntimeApi { addr, requests: rx, stop: Arc::new(AtomicBool::new(false)), queue: Arc::default() };
+    let api = RuntimeApi { addr, requests: rx, shared: Arc::new(Shared::default()) };
     let pem = public_pem("rsa2048-a");
     let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("JWT_ISSUERS", "https://typo")]);
     let deadline = Instant::now() + Duration::from_secs(40);

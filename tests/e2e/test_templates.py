@@ -51,6 +51,7 @@ def of_type(cfn, type_):
 class CommonChecks:
     template = ""
     not_parameters = NOT_PARAMETERS
+    memory = 128
 
     def setUp(self):
         self.t = load(self.template)
@@ -61,7 +62,7 @@ class CommonChecks:
         self.assertEqual(p["Architectures"], ["arm64"])
         self.assertEqual(p["Runtime"], "provided.al2023")
         self.assertEqual(p["Handler"], "bootstrap")
-        self.assertEqual(p["MemorySize"], 128)
+        self.assertEqual(p["MemorySize"], self.memory)
         self.assertEqual(self.fn["Metadata"]["BuildMethod"], "rust-cargolambda")
         self.assertEqual(self.fn["Metadata"]["BuildProperties"]["Binary"], "jwt-authorizer")
         self.assertTrue((ROOT / p["CodeUri"] / "Cargo.toml").exists())
@@ -249,6 +250,63 @@ class RestApiTemplate(CommonChecks, unittest.TestCase):
         self.assertEqual(orders["options"]["x-amazon-apigateway-integration"]["type"], "mock")
         self.assertNotIn("security", orders["options"])
         self.assertIn("DEFAULT_4XX", api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"])
+
+
+# Parameters the capacity provider template adds to template.yaml's.
+MANAGED_INSTANCES_PARAMETERS = {"SubnetIds", "SecurityGroupIds", "MaxConcurrencyPerEnvironment", "MemoryGiBPerVCpu",
+                                "MaxVCpuCount"}
+NETWORK = {"SubnetIds": "subnet-0123456789abcdef0,subnet-0fedcba9876543210", "SecurityGroupIds": "sg-0123456789abcdef0"}
+
+
+def http_authorizer(cfn):
+    (api,) = of_type(cfn, "AWS::ApiGatewayV2::Api").values()
+    (scheme,) = api["Properties"]["Body"]["components"]["securitySchemes"].values()
+    return scheme["x-amazon-apigateway-authorizer"]
+
+
+class ManagedInstancesTemplate(CommonChecks, unittest.TestCase):
+    """template-managed-instances.yaml: template.yaml's API, authorizer and cache, with the
+    function on a Lambda Managed Instances capacity provider (issue 9)."""
+    template = "template-managed-instances.yaml"
+    not_parameters = NOT_PARAMETERS | {"JWT_TOKEN_HEADER"}
+    memory = 2048  # the least a Managed Instances function can have (1 vCPU at 2 GiB per vCPU)
+
+    def test_parameters_are_template_yaml_s_and_the_capacity_provider_s(self):
+        base = load("template.yaml")["Parameters"]
+        params = self.t["Parameters"]
+        self.assertEqual(set(params), set(base) | MANAGED_INSTANCES_PARAMETERS)
+        for name in base:
+            self.assertEqual(params[name], base[name], name)
+
+    def test_graviton_capacity_provider_and_the_function_s_concurrency(self):
+        cfn = translate(self.template, dict(NETWORK, MaxConcurrencyPerEnvironment="16"))
+        (cp,) = of_type(cfn, "AWS::Lambda::CapacityProvider").values()
+        self.assertEqual(cp["Properties"]["InstanceRequirements"]["Architectures"], ["arm64"])
+        self.assertEqual(cp["Properties"]["VpcConfig"]["SubnetIds"], {"Ref": "SubnetIds"})
+        fn = cfn["Resources"]["AuthorizerFunction"]["Properties"]
+        self.assertEqual(fn["Architectures"], ["arm64"])
+        conf = fn["CapacityProviderConfig"]["LambdaManagedInstancesCapacityProviderConfig"]
+        self.assertEqual(conf["CapacityProviderArn"], {"Fn::GetAtt": ["CapacityProvider", "Arn"]})
+        self.assertEqual(conf["PerExecutionEnvironmentMaxConcurrency"], {"Ref": "MaxConcurrencyPerEnvironment"})
+        self.assertEqual(conf["ExecutionEnvironmentMemoryGiBPerVCpu"], {"Ref": "MemoryGiBPerVCpu"})
+        # The parameter's range is what the function accepts in AWS_LAMBDA_MAX_CONCURRENCY.
+        top = int(re.search(r"pub const MAX_WORKERS: usize = (\d+);", (ROOT / "src/workers.rs").read_text()).group(1))
+        p = self.t["Parameters"]["MaxConcurrencyPerEnvironment"]
+        self.assertEqual((p["MinValue"], p["MaxValue"], p["Default"]), (1, top, 8))
+
+    def test_the_same_authorizer_and_cache_as_template_yaml_on_the_published_alias(self):
+        mine = http_authorizer(translate(self.template, dict(NETWORK, CacheTtlSeconds="45")))
+        base = http_authorizer(translate("template.yaml", {"CacheTtlSeconds": "45"}))
+        for key in ("type", "authorizerPayloadFormatVersion", "enableSimpleResponses", "identitySource",
+                    "authorizerResultTtlInSeconds"):
+            self.assertEqual(mine[key], base[key], key)
+        # Capacity providers run published versions: API Gateway invokes the alias, and may.
+        self.assertIn("AuthorizerFunctionAliaslive", json.dumps(mine["authorizerUri"]))
+        cfn = translate(self.template, NETWORK)
+        self.assertEqual(len(of_type(cfn, "AWS::Lambda::Alias")), 1)
+        perms = [p["Properties"] for p in of_type(cfn, "AWS::Lambda::Permission").values()]
+        self.assertTrue(any("AuthorizerFunctionAliaslive" in json.dumps(p["FunctionName"])
+                            and "/authorizers/" in json.dumps(p["SourceArn"]) for p in perms), perms)
 
 
 if __name__ == "__main__":

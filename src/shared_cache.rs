@@ -1,0 +1,234 @@
+//! The decision cache shared by the workers of one process (Lambda Managed Instances,
+//! `AWS_LAMBDA_MAX_CONCURRENCY` > 1): a token verified by one worker is answered from the
+//! cache by all the others.
+//!
+//! - **Shards of the one-worker cache.** [`SharedCache`] is `SHARDS` [`DecisionCache`]s, each
+//!   behind its own `Mutex`, together about the configured number of entries. The shard is
+//!   picked from the token's last bytes — its signature, which is uniformly distributed for
+//!   every token that can be stored (only verified tokens are) — so different tokens rarely
+//!   meet on one lock, and picking one costs a few instructions, not a second hash of the
+//!   whole token. A token an attacker shapes only chooses which lock it waits for.
+//! - **No lock across a verification.** A lookup takes the shard's lock, copies the answer
+//!   out and lets go; on a miss the token is verified with no lock held, then the lock is
+//!   taken again to store the answer. Two workers that miss on the same token at the same
+//!   moment both verify it (and store the same answer): correct, and rare after warm-up.
+//! - **The same rules as the one-worker cache**, since each shard is one: keyed on the
+//!   whole token, never past `exp`, allows only, bounded.
+//! - **A poisoned lock is not trusted.** A worker that panicked while holding a shard's lock
+//!   (it cannot: nothing under the lock panics, but if it did) turns that shard into a miss,
+//!   so every token in it is verified again — never an answer from a half-written entry.
+//!
+//! [`SharedAuthorizer`] binds one cache to one [`Authorizer`], as
+//! [`CachedAuthorizer`](crate::cache::CachedAuthorizer) does for one worker.
+
+use crate::authorizer::{Authorizer, Denial, Handled, Scratch};
+use crate::cache::DecisionCache;
+use serde_json::{Map, Value};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Number of shards (a power of two). 16 locks for at most a few dozen workers keep two
+/// workers on one lock unlikely unless they ask for the same token.
+pub const SHARDS: usize = 16;
+
+/// Where an authorizer keeps and finds its decisions: one worker's [`DecisionCache`]
+/// (`&mut`, no lock), or the shared cache (`&SharedCache`, a lock per lookup and per store,
+/// never held across a verification).
+pub trait Store {
+    /// Whether `token` is known to authorize at `now`.
+    fn allows(&mut self, token: &[u8], now: u64) -> bool;
+    /// The stored answer (subject, context) for `token` at `now` in the given flavour.
+    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)>;
+    /// Records an allow without a response (the `decide` path).
+    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64);
+    /// Records an allow with its response answer.
+    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, Value>);
+}
+
+impl Store for DecisionCache {
+    #[inline]
+    fn allows(&mut self, token: &[u8], now: u64) -> bool {
+        DecisionCache::allows(self, token, now)
+    }
+
+    #[inline]
+    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+        DecisionCache::answer(self, token, now, iam)
+    }
+
+    #[inline]
+    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64) {
+        DecisionCache::store_allow(self, token, now, exp)
+    }
+
+    #[inline]
+    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, Value>) {
+        DecisionCache::store_answer(self, token, now, exp, iam, ctx)
+    }
+}
+
+/// A decision cache for several threads: [`SHARDS`] [`DecisionCache`]s behind their own locks.
+pub struct SharedCache {
+    shards: Box<[Mutex<DecisionCache>]>,
+    /// Lookups that found no answer (each is followed by a verification), and answers stored
+    /// (each follows a successful one): diagnostics, and what the tests count.
+    misses: AtomicU64,
+    stores: AtomicU64,
+}
+
+impl SharedCache {
+    /// About `entries` entries in all, each living at most `max_seconds` (as
+    /// [`DecisionCache::new`]; `0` for either disables it). A small cache gets fewer shards
+    /// rather than shards too small to hold a hot token next to another.
+    pub fn new(entries: usize, max_seconds: u64) -> SharedCache {
+        SharedCache::with_budget(entries, max_seconds, DecisionCache::new(entries, max_seconds).budget())
+    }
+
+    /// `entries` and a byte `budget` for the whole cache, spread evenly over the shards (so
+    /// the shards together hold at most `budget` bytes, as one [`DecisionCache`] would).
+    pub fn with_budget(entries: usize, max_seconds: u64, budget: usize) -> SharedCache {
+        // Each shard keeps at least 16 entries (8 two-way sets).
+        let shards = (entries / 16).clamp(1, SHARDS).next_power_of_two().min(SHARDS);
+        let per_shard = entries.div_ceil(shards);
+        let shard_budget = budget / shards;
+        SharedCache {
+            shards: (0..shards)
+                .map(|_| Mutex::new(DecisionCache::with_budget(per_shard, max_seconds, shard_budget)))
+                .collect(),
+            misses: AtomicU64::new(0),
+            stores: AtomicU64::new(0),
+        }
+    }
+
+    /// With the size, lifetime and byte budget configured for `cache` (`JWT_DECISION_CACHE`,
+    /// `JWT_DECISION_CACHE_MAX_SECONDS`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`), spread over the
+    /// shards.
+    pub fn like(cache: &DecisionCache) -> SharedCache {
+        SharedCache::with_budget(cache.capacity(), cache.max_seconds(), cache.budget())
+    }
+
+    /// The most bytes all shards together may hold.
+    pub fn budget(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).map_or(0, |c| c.budget())).sum()
+    }
+
+    /// Bytes all shards hold now.
+    pub fn held_bytes(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).map_or(0, |c| c.held_bytes())).sum()
+    }
+
+    /// Number of entries it can hold (0 when disabled).
+    pub fn capacity(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).map_or(0, |c| c.capacity())).sum()
+    }
+
+    /// Number of shards (locks).
+    pub fn shards(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Lookups that found no answer so far.
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+
+    /// Answers stored so far: one per successful verification through this cache.
+    pub fn stores(&self) -> u64 {
+        self.stores.load(Ordering::Relaxed)
+    }
+
+    fn shard(&self, token: &[u8]) -> &Mutex<DecisionCache> {
+        // The last 8 bytes (the end of the signature segment) through a multiplicative mix.
+        let tail = token.len().saturating_sub(8);
+        let mut last = [0u8; 8];
+        last[..token.len() - tail].copy_from_slice(&token[tail..]);
+        // Fibonacci hashing: the product's top bits depend on every input bit.
+        let mixed = u64::from_le_bytes(last).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let bits = self.shards.len().trailing_zeros();
+        &self.shards[if bits == 0 { 0 } else { (mixed >> (64 - bits)) as usize }]
+    }
+
+    fn miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The shard's cache, or `None` when a panic poisoned its lock (then: a miss, nothing stored).
+fn lock(m: &Mutex<DecisionCache>) -> Option<std::sync::MutexGuard<'_, DecisionCache>> {
+    m.lock().ok()
+}
+
+impl std::fmt::Debug for SharedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedCache").field("shards", &self.shards.len()).finish_non_exhaustive()
+    }
+}
+
+impl Store for &SharedCache {
+    fn allows(&mut self, token: &[u8], now: u64) -> bool {
+        let hit = lock(self.shard(token)).is_some_and(|mut c| c.allows(token, now));
+        if !hit {
+            self.miss();
+        }
+        hit
+    }
+
+    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+        let hit = lock(self.shard(token)).and_then(|mut c| c.answer(token, now, iam));
+        if hit.is_none() {
+            self.miss();
+        }
+        hit
+    }
+
+    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64) {
+        if let Some(mut c) = lock(self.shard(token)) {
+            c.store_allow(token, now, exp);
+            self.stores.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, Value>) {
+        if let Some(mut c) = lock(self.shard(token)) {
+            c.store_answer(token, now, exp, iam, ctx);
+            self.stores.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// An [`Authorizer`] and the [`SharedCache`] that answers for it, both shared read-only by
+/// the workers (each brings its own [`Scratch`]).
+pub struct SharedAuthorizer {
+    authorizer: Authorizer,
+    cache: SharedCache,
+}
+
+impl SharedAuthorizer {
+    pub fn new(authorizer: Authorizer, cache: SharedCache) -> SharedAuthorizer {
+        SharedAuthorizer { authorizer, cache }
+    }
+
+    pub fn authorizer(&self) -> &Authorizer {
+        &self.authorizer
+    }
+
+    pub fn cache(&self) -> &SharedCache {
+        &self.cache
+    }
+
+    /// [`Authorizer::decide`], answered from the shared cache when it can be.
+    pub fn decide(&self, token: &[u8], now: u64, scratch: &mut Scratch) -> Result<(), Denial> {
+        self.authorizer.decide_cached(token, now, scratch, &mut &self.cache)
+    }
+
+    /// [`Authorizer::handle`], with the token's answer from the shared cache when it can be.
+    pub fn handle(&self, event: &[u8], now: u64, scratch: &mut Scratch) -> Handled {
+        self.authorizer.handle_cached(event, now, scratch, &mut &self.cache)
+    }
+}
+
+impl std::fmt::Debug for SharedAuthorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedAuthorizer").field("cache", &self.cache).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,163 @@
+//! Lambda Managed Instances: one process serving `AWS_LAMBDA_MAX_CONCURRENCY` invocations at
+//! once (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-execution-environment.html>).
+//!
+//! That page's lifecycle, and what this module does about each step:
+//! - "the runtime spawns the configured number of runtime workers", and init is complete once
+//!   one of them has called `/runtime/invocation/next`: [`start`] spawns that many OS threads,
+//!   each with its own [`Client`] (its own kept-alive connection, parking its own `GET /next`)
+//!   and its own [`Scratch`] buffers; the authorizer and its decision cache are built once and
+//!   shared read-only ([`SharedAuthorizer`]). Why threads: docs/performance.md.
+//! - invocations run in parallel, each on a different worker, in an environment that runs
+//!   continuously: a worker serves one invocation at a time, for as long as the process lives.
+//! - "if a runtime worker crashes, the execution environment continues with the remaining
+//!   healthy workers": a handler panic is that invocation's error and the worker goes on
+//!   ([`runtime::run`]); a worker whose Runtime API connection fails is logged and ends, the
+//!   others go on; when no worker is left, [`Pool::wait`] says so and the process exits with
+//!   an error (as `lambda_runtime`'s `run_concurrent` does).
+//! - shutdown: Lambda sends the runtime `SIGTERM`, then `SIGKILL` if it has not exited
+//!   (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown>:
+//!   up to 300 ms, 500 ms with an internal extension, within a 2,000 ms limit). [`Pool::wait`]
+//!   returns on `SIGTERM` (or `SIGINT`) and the process exits 0 at once: there is nothing to
+//!   flush (every log line is written whole when it happens) and no state to save.
+//!
+//! Nothing here touches the process environment; each invocation's ids travel with it into
+//! its log lines ([`log::Context`]).
+
+use crate::authorizer::Scratch;
+use crate::config::ConfigError;
+use crate::log;
+use crate::metrics::SharedMetrics;
+use crate::runtime::{self, Client, Invocation, Reply};
+use crate::shared_cache::SharedAuthorizer;
+pub use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::{Handle, Signals};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The variable Lambda sets on Managed Instances (not set, or `1`: one invocation at a time).
+pub const VARIABLE: &str = "AWS_LAMBDA_MAX_CONCURRENCY";
+/// Largest value accepted: the largest `PerExecutionEnvironmentMaxConcurrency`
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html>).
+pub const MAX_WORKERS: usize = 1600;
+
+/// The number of workers from [`VARIABLE`]: 1 when it is not set (or blank), else a whole
+/// number from 1 to [`MAX_WORKERS`]; anything else is a configuration error naming it.
+pub fn count(env: impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    match env(VARIABLE).filter(|v| !v.trim().is_empty()) {
+        None => Ok(1),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_WORKERS).contains(n))
+            .ok_or(ConfigError::new(VARIABLE, "must be a whole number of concurrent invocations from 1 to 1600")),
+    }
+}
+
+/// What a worker does with one invocation, given its own scratch buffers.
+pub type Handler = dyn Fn(&mut Scratch, &Invocation) -> Reply + Send + Sync;
+
+/// The function's handler on a worker: the shared authorizer, the worker's scratch, the
+/// invocation's ids on its log lines, and the process's metrics (when on).
+pub fn authorizer_handler(shared: Arc<SharedAuthorizer>, metrics: Option<Arc<SharedMetrics>>) -> Arc<Handler> {
+    Arc::new(move |scratch: &mut Scratch, inv: &Invocation| {
+        let ctx = log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
+        let now = crate::lambda::now();
+        crate::lambda::serve(&inv.body, &ctx, scratch, metrics.as_deref(), |s| shared.handle(&inv.body, now, s))
+    })
+}
+
+/// Why [`Pool::wait`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Lambda asked the runtime to stop (`SIGTERM`; `SIGINT` by hand).
+    Signal(i32),
+    /// Every worker's Runtime API connection failed.
+    NoWorkerLeft,
+}
+
+/// The running workers.
+pub struct Pool {
+    signals: Signals,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Counts the workers still serving; the last one to stop wakes [`Pool::wait`].
+struct Alive {
+    left: AtomicUsize,
+    wake: Handle,
+}
+
+/// Starts `n` workers against the Runtime API at `api` (as `AWS_LAMBDA_RUNTIME_API`), each
+/// serving invocations with `handler` until its connection fails. `SIGTERM` and `SIGINT` are
+/// caught from here on (for [`Pool::wait`]).
+pub fn start(n: usize, api: &str, handler: Arc<Handler>) -> std::io::Result<Pool> {
+    let signals = Signals::new([SIGTERM, SIGINT])?;
+    let alive = Arc::new(Alive { left: AtomicUsize::new(n), wake: signals.handle() });
+    let mut workers = Vec::with_capacity(n);
+    for id in 0..n {
+        let (mine, handler, mut client) = (alive.clone(), handler.clone(), Client::new(api));
+        let spawned = std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || {
+            let mut scratch = Scratch::default();
+            let error = runtime::run(&mut client, |inv| handler(&mut scratch, inv));
+            log::error(&format!("worker {id} stopped: runtime error: {error}"));
+            if mine.left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                mine.wake.close();
+            }
+        });
+        match spawned {
+            Ok(worker) => workers.push(worker),
+            Err(e) => {
+                // Those already started serve on; without any, there is nothing to wait for.
+                log::error(&format!("could not start worker {id}: {e}"));
+                if alive.left.fetch_sub(n - id, Ordering::AcqRel) == n - id {
+                    alive.wake.close();
+                }
+                break;
+            }
+        }
+    }
+    Ok(Pool { signals, workers })
+}
+
+impl Pool {
+    /// Waits for `SIGTERM`/`SIGINT` or for the last worker to stop, whichever comes first.
+    pub fn wait(mut self) -> Stop {
+        let stop = match self.signals.forever().next() {
+            Some(signal) => Stop::Signal(signal),
+            None => Stop::NoWorkerLeft,
+        };
+        if stop == Stop::NoWorkerLeft {
+            self.workers.drain(..).for_each(|w| drop(w.join()));
+        }
+        stop
+    }
+
+    /// Number of workers started.
+    pub fn len(&self) -> usize {
+        self.workers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.workers.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variable_is_a_positive_whole_number() {
+        let with = |v: Option<&str>| count(move |k| (k == VARIABLE).then(|| v.map(str::to_owned)).flatten());
+        assert_eq!(with(None).unwrap(), 1);
+        assert_eq!(with(Some("")).unwrap(), 1, "blank is unset, as for every variable");
+        assert_eq!(with(Some("1")).unwrap(), 1);
+        assert_eq!(with(Some(" 8 ")).unwrap(), 8);
+        assert_eq!(with(Some("1600")).unwrap(), 1600);
+        for bad in ["0", "-1", "1601", "8.0", "eight", "8 workers", "99999999999999999999999"] {
+            let e = with(Some(bad)).unwrap_err();
+            assert_eq!(e.var, VARIABLE, "{bad}");
+        }
+    }
+}
