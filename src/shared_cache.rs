@@ -232,3 +232,19 @@ impl std::fmt::Debug for SharedAuthorizer {
         f.debug_struct("SharedAuthorizer").field("cache", &self.cache).finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shards_together_keep_the_byte_budget() {
+        for (entries, budget) in [(256, 6_710_885), (65_536, 1 << 20), (16, 1 << 16)] {
+            let one = DecisionCache::with_budget(entries, 300, budget);
+            let shared = SharedCache::like(&one);
+            assert!(shared.budget() <= budget, "{entries} entries: {} > {budget}", shared.budget());
+            assert!(shared.budget() + SHARDS >= budget, "the budget is spread over the shards, not lost");
+            assert!(shared.held_bytes() <= shared.budget());
+        }
+    }
+}

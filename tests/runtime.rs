@@ -1176,3 +1176,35 @@ fn an_unanswered_init_error_is_answered_on_the_pending_invocation() {
     assert!(body["errorMessage"].as_str().unwrap().contains("JWT_ISSUERS"), "{body}");
     assert_eq!(function.wait_exit().code(), Some(1));
 }
+
+/// Issue 10 on Managed Instances: the workers count into one set of metrics, and what the
+/// last interval counted is written when Lambda sends `SIGTERM` (no invocation ends it).
+#[test]
+fn workers_share_the_metrics_and_flush_them_at_sigterm() {
+    let admin_token = admin();
+    let forged = token("rsa2048-b", json!({ "sub": "user_admin", "metadata": { "role": "admin" } }));
+    let mut events = vec![v2(&admin_token); 6];
+    events.extend([v2(&forged), v2(&forged), b"not json".to_vec()]);
+    let n = events.len();
+    let api = RuntimeApi::start(Vec::new());
+    let mut env = base_env();
+    env.push(("AWS_LAMBDA_MAX_CONCURRENCY", "4".into()));
+    env.push(("JWT_METRICS_NAMESPACE", "JwtAuthorizer".into()));
+    env.push(("JWT_METRICS_INTERVAL_SECONDS", "3600".into())); // only SIGTERM writes the line
+    let mut function = Function::spawn(&api, &as_pairs(&env));
+    api.wait_parked(4);
+    api.push(events);
+    for i in 1..=n {
+        api.next_post(&format!("answer {i}"));
+    }
+    let pid = function.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("run kill").success());
+    assert_eq!(function.wait_exit().code(), Some(0));
+    let stdout = function.stop_stdout();
+    let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(lines.len(), 1, "one line for the process, written at SIGTERM: {stdout}");
+    let l = &lines[0];
+    assert_eq!((l["Decisions"].as_u64(), l["Allowed"].as_u64(), l["Denied"].as_u64()), (Some(9), Some(6), Some(3)));
+    assert_eq!((l["Denied.bad_signature"].as_u64(), l["Denied.bad_event"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(l["DecisionTime"].as_array().map(Vec::len), Some(9));
+}
