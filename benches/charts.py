@@ -77,7 +77,8 @@ def bars(title: str, unit: str, items: list, note: str = "") -> str:
         color = "#2b66c4" if mine else "#9aa5b1"
         out.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{esc(label)}</text>')
         out.append(f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{color}"/>')
-        out.append(f'<text x="{left + w + 6:.1f}" y="{y + 15}">{value:,.2f} {esc(unit)}</text>'.replace(".00 ", " "))
+        shown = f"{value:,.0f}" if value >= 1000 else f"{value:,.2f}"
+        out.append(f'<text x="{left + w + 6:.1f}" y="{y + 15}">{shown} {esc(unit)}</text>')
     if note:
         out.append(f'<text x="12" y="{height - 12}" font-size="11" fill="#555">{esc(note)}</text>')
     out.append("</svg>")
