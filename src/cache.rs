@@ -11,9 +11,13 @@
 //!   start, and an entry is only made behind a verified signature and a passed policy.
 //! - **Only allows are stored.** Refusals always take the full path, so forged or junk tokens
 //!   never touch the cache: evicting entries takes validly signed tokens.
-//! - **Bounded in entries and in bytes, O(1).** A fixed array of two-way sets, allocated once:
-//!   a miss looks at two slots, an insert replaces a free or expired slot, else the less
-//!   recently used of the two. The bytes held — the slot array, every stored token and every
+//! - **Bounded in entries and in bytes, O(1).** A fixed array of [`WAYS`]-way sets, allocated
+//!   once: a miss looks at the slots of one set, an insert replaces a free or expired slot,
+//!   else the least recently used of those that have not answered since they were stored
+//!   (tokens seen once), else the least recently used: a stream of tokens seen once — new
+//!   sessions, most of them — cannot push out the tokens that keep coming back, and an entry
+//!   that stops coming back still leaves at its `exp` or after `max_seconds`. The
+//!   bytes held — the slot array, every stored token and every
 //!   stored answer, counted by their heap capacity — never exceed the byte budget (by default
 //!   [`BUDGET_PERCENT`] % of the function's memory): an insert that would break it first
 //!   releases the expired entries' buffers (at most once per second), and if it still does not
@@ -50,11 +54,18 @@ pub const fn budget_for(memory_mb: usize) -> usize {
     memory_mb.saturating_mul(1024 * 1024) / 100 * BUDGET_PERCENT
 }
 
+/// Slots per set. Four, not two: with 100 tokens coming back in 256 entries, two-way sets
+/// left several sets with three or more of them taking turns to evict each other (a fifth of
+/// the lookups missed in the load generator's mix; docs/performance.md §6).
+pub const WAYS: usize = 4;
+
 /// A bounded, `exp`-aware cache of allow decisions, keyed on the full token bytes.
 pub struct DecisionCache {
     slots: Box<[Slot]>,
-    /// `sets − 1`; sets are a power of two, two slots each.
+    /// `sets − 1`; sets are a power of two, [`WAYS`] slots each.
     mask: usize,
+    /// Counts lookups and inserts: the clock of `Slot::used`.
+    tick: u64,
     hasher: RandomState,
     max_seconds: u64,
     /// Most bytes held at once: the slot array plus every token and answer buffer.
@@ -72,8 +83,10 @@ struct Slot {
     stored_at: u64,
     /// First second at which the entry is no longer valid; 0 for an empty slot.
     expires: u64,
-    /// Used more recently than the other slot of its set.
-    recent: bool,
+    /// `tick` when last stored or used.
+    used: u64,
+    /// Has answered since it was stored.
+    reused: bool,
     answer: Option<Answer>,
 }
 
@@ -138,17 +151,18 @@ impl DecisionCache {
     /// `entries == 0`, `max_seconds == 0` or a budget too small for two slots disables it.
     pub fn with_budget(entries: usize, max_seconds: u64, budget: usize) -> DecisionCache {
         let mut sets =
-            if entries == 0 || max_seconds == 0 { 0 } else { entries.min(MAX_ENTRIES).div_ceil(2).next_power_of_two() };
-        while sets > 0 && sets * 2 * SLOT_BYTES > budget / 2 {
+            if entries == 0 || max_seconds == 0 { 0 } else { entries.min(MAX_ENTRIES).div_ceil(WAYS).next_power_of_two() };
+        while sets > 0 && sets * WAYS * SLOT_BYTES > budget / 2 {
             sets /= 2;
         }
         DecisionCache {
-            slots: (0..sets * 2).map(|_| Slot::default()).collect(),
+            slots: (0..sets * WAYS).map(|_| Slot::default()).collect(),
             mask: sets.saturating_sub(1),
+            tick: 0,
             hasher: RandomState::new(),
             max_seconds,
             budget,
-            held: sets * 2 * SLOT_BYTES,
+            held: sets * WAYS * SLOT_BYTES,
             swept_at: None,
         }
     }
@@ -207,10 +221,11 @@ impl DecisionCache {
             return None;
         }
         let hash = self.hasher.hash_one(token);
-        let set = (hash as usize & self.mask) * 2;
-        let hit = (set..set + 2).find(|&i| self.slots[i].serves(hash, token, now))?;
-        self.slots[hit].recent = true;
-        self.slots[hit ^ 1].recent = false;
+        let set = (hash as usize & self.mask) * WAYS;
+        let hit = (set..set + WAYS).find(|&i| self.slots[i].serves(hash, token, now))?;
+        self.tick += 1;
+        self.slots[hit].used = self.tick;
+        self.slots[hit].reused = true;
         Some((hit, hash))
     }
 
@@ -259,19 +274,14 @@ impl DecisionCache {
             return false;
         }
         let hash = self.hasher.hash_one(token);
-        let set = (hash as usize & self.mask) * 2;
-        let (a, b) = (&self.slots[set], &self.slots[set + 1]);
-        let i = if a.holds(hash, token) {
-            set
-        } else if b.holds(hash, token) {
-            set + 1
-        } else if a.free_at(now) {
-            set
-        } else if b.free_at(now) || a.recent {
-            set + 1
-        } else {
-            set
-        };
+        let set = (hash as usize & self.mask) * WAYS;
+        let ways = set..set + WAYS;
+        let i = ways
+            .clone()
+            .find(|&i| self.slots[i].holds(hash, token))
+            .or_else(|| ways.clone().find(|&i| self.slots[i].free_at(now)))
+            .or_else(|| ways.min_by_key(|&i| (self.slots[i].reused, self.slots[i].used)))
+            .unwrap_or(set);
         let slot = &self.slots[i];
         let same = slot.holds(hash, token);
         let token_bytes = if same { slot.token.capacity() } else { token.len() };
@@ -300,14 +310,15 @@ impl DecisionCache {
             slot.token = token.to_vec(); // exactly its length: the capacity is what is counted
             slot.hash = hash;
             slot.answer = None;
+            slot.reused = false;
         }
         if answer.is_some() {
             slot.answer = answer;
         }
         slot.stored_at = now;
         slot.expires = expires;
-        slot.recent = true;
-        self.slots[i ^ 1].recent = false;
+        self.tick += 1;
+        slot.used = self.tick;
         self.held = held;
         true
     }
@@ -433,6 +444,32 @@ mod tests {
         assert!(c.token_bytes() <= 64 * "token-99999".len(), "slots reuse their buffers: {}", c.token_bytes());
         // the last insert is always present
         assert!(c.allows(b"token-99999", NOW));
+    }
+
+    #[test]
+    fn tokens_that_come_back_outlive_a_stream_of_tokens_seen_once() {
+        // One set: every token meets the ones that come back.
+        let mut c = DecisionCache::new(WAYS, 300);
+        assert_eq!(c.capacity(), WAYS);
+        let hot: Vec<String> = (0..WAYS - 1).map(|i| format!("hot-{i}")).collect();
+        for h in &hot {
+            c.store_allow(h.as_bytes(), NOW, (NOW + 60) as f64);
+        }
+        for i in 0..1000u32 {
+            if i % 10 == 0 {
+                for h in &hot {
+                    assert!(c.allows(h.as_bytes(), NOW), "{h} was evicted after {i} tokens seen once");
+                }
+            }
+            c.store_allow(format!("once-{i}").as_bytes(), NOW, (NOW + 60) as f64);
+        }
+        assert!(c.allows(b"once-999", NOW), "the last insert is present");
+        // When every slot has come back, the least recently used leaves.
+        c.store_allow(b"new", NOW, (NOW + 60) as f64);
+        assert!(c.allows(b"new", NOW));
+        assert!(!c.allows(b"hot-0", NOW) && c.allows(b"hot-1", NOW), "least recently used out");
+        // And every entry leaves at `max_seconds`, come back or not.
+        assert!(!c.allows(b"hot-1", NOW + 300));
     }
 
     #[test]

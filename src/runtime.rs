@@ -128,6 +128,9 @@ pub struct Client {
     connections: usize,
     /// The timeouts set on `conn` so far (see [`Timed`]).
     timeouts: Timeouts,
+    /// A `GET …/invocation/next` was sent on `conn` behind an answer
+    /// ([`answer_and_ask_next`](Self::answer_and_ask_next)) and its response is still to read.
+    next_asked: bool,
 }
 
 impl Client {
@@ -146,6 +149,7 @@ impl Client {
             out: Vec::with_capacity(4096),
             connections: 0,
             timeouts: Timeouts::default(),
+            next_asked: false,
         }
     }
 
@@ -172,13 +176,16 @@ impl Client {
     pub fn next_until(&mut self, inv: &mut Invocation, deadline: Option<Instant>) -> Result<(), Error> {
         self.out.clear();
         write_head(&mut self.out, "GET", &self.next_path, &self.host, None, None);
+        // Sent already (pipelined behind the last answer) on the connection still open: only
+        // its response is read; were that connection found closed, `out` asks again.
+        let sent = std::mem::take(&mut self.next_asked) && self.conn.is_some();
         inv.request_id.clear();
         inv.trace_id.clear();
         inv.function_arn.clear();
         inv.deadline_ms = None;
         inv.deadline = None;
         let mut ids = 0usize;
-        let status = self.exchange(deadline, &mut inv.body, |name, value| {
+        let status = self.exchange(deadline, &mut inv.body, sent, false, |name, value| {
             if name.eq_ignore_ascii_case("lambda-runtime-aws-request-id") {
                 // A second id is a protocol error, never a concatenation or a choice.
                 ids += 1;
@@ -219,6 +226,22 @@ impl Client {
     /// bounded by the invocation's deadline ([`DEFAULT_TIMEOUT`] from now when there is none
     /// or it has passed); a spent deadline is an `Io` error of kind `TimedOut`.
     pub fn answer(&mut self, inv: &Invocation, outcome: Outcome<'_>) -> Result<u16, Error> {
+        self.answer_then(inv, outcome, false)
+    }
+
+    /// [`answer`](Self::answer), with the next invocation asked for in the same write: the
+    /// `POST` and a `GET …/invocation/next` are pipelined (RFC 9112 §9.3.2: a client MAY
+    /// send several requests without waiting; the server answers them in order), which saves
+    /// a round trip, a write and a wake-up per invocation (docs/performance.md §6). The
+    /// acknowledgement is read here, under the invocation's deadline; the next invocation's
+    /// response is read by the following [`next`](Self::next) (when the acknowledgement
+    /// leaves the connection unusable, that `next` asks again on a fresh one).
+    pub fn answer_and_ask_next(&mut self, inv: &Invocation, outcome: Outcome<'_>) -> Result<u16, Error> {
+        self.answer_then(inv, outcome, true)
+    }
+
+    fn answer_then(&mut self, inv: &Invocation, outcome: Outcome<'_>, ask_next: bool) -> Result<u16, Error> {
+        self.next_asked = false;
         let now = Instant::now();
         let deadline = inv.deadline.filter(|d| *d > now).unwrap_or(now + DEFAULT_TIMEOUT);
         if !valid_request_id(inv.request_id.as_bytes()) {
@@ -242,7 +265,15 @@ impl Client {
                 self.out.extend_from_slice(body.as_bytes());
             }
         }
-        self.post(Some(deadline))
+        if ask_next {
+            write_head(&mut self.out, "GET", &self.next_path, &self.host, None, None);
+        }
+        let mut ack = Vec::new();
+        let status = self.exchange(Some(deadline), &mut ack, false, ask_next, |_, _| Ok(()))?;
+        // The `GET` is answered on this connection only if it is still open after the
+        // acknowledgement (a server closing it never reads the `GET`: RFC 9112 §9.6).
+        self.next_asked = ask_next && self.conn.is_some();
+        Ok(status)
     }
 
     /// Reports an initialization failure (`POST /runtime/init/error`) and returns the
@@ -276,23 +307,26 @@ impl Client {
 
     fn post(&mut self, deadline: Option<Instant>) -> Result<u16, Error> {
         let mut ack = Vec::new();
-        self.exchange(deadline, &mut ack, |_, _| Ok(()))
+        self.exchange(deadline, &mut ack, false, false, |_, _| Ok(()))
     }
 
-    /// Sends `self.out` and reads the whole response (body into `body`), retrying once on
-    /// a fresh connection when a reused one turns out closed before any response byte.
-    /// Returns the status.
+    /// Sends `self.out` (unless `sent`: it was sent already) and reads the whole response
+    /// (body into `body`; `pipelined`: another request follows it, see
+    /// [`http::read_response`]), retrying once — sending `self.out` — on a fresh connection
+    /// when a reused one turns out closed before any response byte. Returns the status.
     fn exchange(
         &mut self,
         deadline: Option<Instant>,
         body: &mut Vec<u8>,
+        sent: bool,
+        pipelined: bool,
         mut on_header: impl FnMut(&str, &[u8]) -> Result<(), &'static str>,
     ) -> Result<u16, Error> {
         let reused = self.conn.is_some();
-        match self.try_exchange(deadline, body, &mut on_header) {
+        match self.try_exchange(deadline, body, sent, pipelined, &mut on_header) {
             Err(http::Failure::BeforeResponse(_)) if reused => {
                 self.conn = None;
-                self.try_exchange(deadline, body, &mut on_header).map_err(into_error)
+                self.try_exchange(deadline, body, false, pipelined, &mut on_header).map_err(into_error)
             }
             r => r.map_err(into_error),
         }
@@ -303,6 +337,8 @@ impl Client {
         &mut self,
         deadline: Option<Instant>,
         body: &mut Vec<u8>,
+        sent: bool,
+        pipelined: bool,
         on_header: &mut impl FnMut(&str, &[u8]) -> Result<(), &'static str>,
     ) -> Result<u16, http::Failure> {
         if self.conn.is_none() {
@@ -315,8 +351,10 @@ impl Client {
         }
         let Client { conn: Some(stream), inbuf, out, timeouts, .. } = self else { unreachable!("connected above") };
         let mut io = Timed { stream, deadline, timeouts };
-        io.write_all(out).map_err(http::Failure::BeforeResponse)?;
-        let response = http::read_response(&mut io, inbuf, body, on_header)?;
+        if !sent {
+            io.write_all(out).map_err(http::Failure::BeforeResponse)?;
+        }
+        let response = http::read_response(&mut io, inbuf, body, pipelined, on_header)?;
         if !response.reusable {
             self.conn = None;
         }
@@ -483,7 +521,7 @@ pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Reply) -
             Reply::Response(body) => Outcome::Response(body),
             Reply::Error { error_type, message } => Outcome::Error { error_type, message },
         };
-        match client.answer(&inv, outcome) {
+        match client.answer_and_ask_next(&inv, outcome) {
             Ok(status) if !(200..300).contains(&status) => {
                 let ctx = crate::log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
                 crate::log::warn_in(&ctx, &format!("the Runtime API answered HTTP {status} to an invocation result"));

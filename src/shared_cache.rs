@@ -87,7 +87,7 @@ impl SharedCache {
     /// `entries` and a byte `budget` for the whole cache, spread evenly over the shards (so
     /// the shards together hold at most `budget` bytes, as one [`DecisionCache`] would).
     pub fn with_budget(entries: usize, max_seconds: u64, budget: usize) -> SharedCache {
-        // Each shard keeps at least 16 entries (8 two-way sets).
+        // Each shard keeps at least 16 entries (four sets of `WAYS`).
         let shards = (entries / 16).clamp(1, SHARDS).next_power_of_two().min(SHARDS);
         let per_shard = entries.div_ceil(shards);
         let shard_budget = budget / shards;

@@ -1,6 +1,8 @@
 //! `--instant-function`: a function that answers every invocation at once with a constant,
-//! one thread and one kept-alive connection per `AWS_LAMBDA_MAX_CONCURRENCY` slot. Run
-//! against the same load, it measures the generator's own capacity.
+//! one thread and one kept-alive connection per `AWS_LAMBDA_MAX_CONCURRENCY` slot, talking
+//! to the Runtime API as the function does (the answer and the next `GET /next` in one
+//! write, pipelined). Run against the same load, it measures the generator's own capacity,
+//! and its CPU per invocation is the floor of any function on this harness.
 
 use crate::http::Conn;
 use std::io;
@@ -13,8 +15,8 @@ fn worker(api: &str) -> io::Result<()> {
     let next = format!("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: {api}\r\n\r\n");
     let mut body = Vec::with_capacity(8192);
     let mut out = Vec::with_capacity(512);
+    conn.write_all(next.as_bytes())?;
     loop {
-        conn.write_all(next.as_bytes())?;
         let head = conn.read_response()?;
         conn.read_body(&head, &mut body)?;
         if head.status != 200 || head.request_id.is_empty() {
@@ -31,6 +33,7 @@ fn worker(api: &str) -> io::Result<()> {
             .as_bytes(),
         );
         out.extend_from_slice(ANSWER);
+        out.extend_from_slice(next.as_bytes());
         conn.write_all(&out)?;
         let ack = conn.read_response()?;
         conn.read_body(&ack, &mut body)?;

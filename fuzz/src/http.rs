@@ -50,9 +50,11 @@ pub fn check(data: &[u8]) {
     let mut server = Server { bytes, sent: 0, seed: u64::from(seed) };
     let (mut buffer, mut body) = (Buffer::new(), Vec::new());
     let mut start = 0;
+    // The seed's low bit: whether the client pipelined another request after each one.
+    let pipelined = seed & 1 == 1;
     loop {
         let mut fields = Vec::new();
-        let result = read_response(&mut server, &mut buffer, &mut body, &mut |name: &str, value: &[u8]| {
+        let result = read_response(&mut server, &mut buffer, &mut body, pipelined, &mut |name: &str, value: &[u8]| {
             fields.push((name.to_owned(), value.to_vec()));
             Ok(())
         });

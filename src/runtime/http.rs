@@ -57,32 +57,34 @@ enum Framing {
     ToEof,
 }
 
-/// The bytes read from a connection and not consumed yet (`buf[start..]`), kept between
-/// responses only to notice leftovers.
+/// The bytes read from a connection and not consumed yet (`buf[start..end]`), kept between
+/// responses (for a pipelined response, or to notice leftovers). `buf` is storage, zeroed
+/// once when it grows (never past [`MAX_HEAD`]) and then reused: a read does not clear it.
 #[derive(Debug, Default)]
 pub struct Buffer {
     buf: Vec<u8>,
     start: usize,
+    end: usize,
 }
 
 impl Buffer {
     pub fn new() -> Buffer {
-        Buffer { buf: Vec::with_capacity(READ_SIZE), start: 0 }
+        Buffer { buf: vec![0; READ_SIZE], start: 0, end: 0 }
     }
 
     /// The unconsumed bytes.
     pub fn pending(&self) -> &[u8] {
-        &self.buf[self.start..]
+        &self.buf[self.start..self.end]
     }
 
     pub fn clear(&mut self) {
-        self.buf.clear();
         self.start = 0;
+        self.end = 0;
     }
 
     fn consume(&mut self, n: usize) {
-        self.start = self.start.saturating_add(n).min(self.buf.len());
-        if self.start == self.buf.len() {
+        self.start = self.start.saturating_add(n).min(self.end);
+        if self.start == self.end {
             self.clear();
         }
     }
@@ -91,23 +93,25 @@ impl Buffer {
     /// buffer hold more than [`MAX_HEAD`] bytes; callers check that there is room first.
     fn fill(&mut self, stream: &mut impl Read) -> io::Result<usize> {
         if self.start > 0 {
-            self.buf.drain(..self.start);
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
             self.start = 0;
         }
-        let len = self.buf.len();
-        let room = MAX_HEAD.saturating_sub(len).min(READ_SIZE);
+        let end = self.end;
+        let room = MAX_HEAD.saturating_sub(end).min(READ_SIZE);
         if room == 0 {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "read buffer full"));
         }
-        self.buf.resize(len + room, 0);
+        if self.buf.len() < end + room {
+            self.buf.resize(end + room, 0);
+        }
         let n = loop {
-            match stream.read(&mut self.buf[len..]) {
+            match stream.read(&mut self.buf[end..end + room]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 r => break r,
             }
         };
-        let got = *n.as_ref().unwrap_or(&0);
-        self.buf.truncate(len + got.min(room));
+        self.end = end + (*n.as_ref().unwrap_or(&0)).min(room);
         n
     }
 }
@@ -116,10 +120,15 @@ impl Buffer {
 /// final one's body goes into `body` (cleared first) and every header field of it other
 /// than the framing ones (`Content-Length`, `Transfer-Encoding`, `Connection`) is handed to
 /// `on_header` (name, value without surrounding whitespace), which may refuse it.
+///
+/// `pipelined`: another request was sent after this one on the connection (RFC 9112
+/// §9.3.2), so bytes after this response are the start of the next one, kept in `buffer`;
+/// otherwise they answer nothing that was asked and the connection is not reused.
 pub fn read_response(
     stream: &mut impl Read,
     buffer: &mut Buffer,
     body: &mut Vec<u8>,
+    pipelined: bool,
     on_header: &mut impl FnMut(&str, &[u8]) -> Result<(), &'static str>,
 ) -> Result<Response, Failure> {
     body.clear();
@@ -141,8 +150,9 @@ pub fn read_response(
     let mut reusable = !head.close;
     match head.framing {
         Framing::None => {
-            // RFC 9110 §6.4.1: 204 and 304 have no content; bytes after the head are one.
-            if !buffer.pending().is_empty() {
+            // RFC 9110 §6.4.1: 204 and 304 have no content; bytes after the head are one
+            // (unless another response was asked for: then they are that one).
+            if !pipelined && !buffer.pending().is_empty() {
                 return Err(protocol("content after a response that has none"));
             }
         }
@@ -165,7 +175,7 @@ pub fn read_response(
         }
     }
     // Bytes after a complete response answer nothing that was asked: never reuse.
-    if !buffer.pending().is_empty() {
+    if !pipelined && !buffer.pending().is_empty() {
         reusable = false;
     }
     Ok(Response { status: head.status, reusable })
@@ -216,8 +226,8 @@ fn read_head(
         {
             return Err(protocol("empty line before a status line"));
         }
-        let start = buffer.start;
-        blank_controls(&mut buffer.buf[start..]);
+        let (start, end) = (buffer.start, buffer.end);
+        blank_controls(&mut buffer.buf[start..end]);
         let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Response::new(&mut fields);
         match parsed.parse(buffer.pending()) {
@@ -470,7 +480,7 @@ mod tests {
         let mut buffer = Buffer::new();
         let mut body = Vec::new();
         let mut seen = Vec::new();
-        let r = read_response(stream, &mut buffer, &mut body, &mut |n: &str, v: &[u8]| {
+        let r = read_response(stream, &mut buffer, &mut body, false, &mut |n: &str, v: &[u8]| {
             seen.push((n.to_owned(), v.to_vec()));
             Ok(())
         });
@@ -642,9 +652,35 @@ mod tests {
         }
         let mut stream = Pieces(&all);
         let (mut buffer, mut body) = (Buffer::new(), Vec::new());
-        let r = read_response(&mut stream, &mut buffer, &mut body, &mut |_: &str, _: &[u8]| Ok(())).unwrap();
+        let r = read_response(&mut stream, &mut buffer, &mut body, false, &mut |_: &str, _: &[u8]| Ok(())).unwrap();
         assert_eq!((r.status, r.reusable, &body[..]), (200, true, &b"abc"[..]));
-        let r = read_response(&mut stream, &mut buffer, &mut body, &mut |_: &str, _: &[u8]| Ok(())).unwrap();
+        let r = read_response(&mut stream, &mut buffer, &mut body, false, &mut |_: &str, _: &[u8]| Ok(())).unwrap();
         assert_eq!((r.status, r.reusable, &body[..]), (202, true, &b"de"[..]));
+    }
+
+    #[test]
+    fn bytes_after_a_response_are_the_next_one_only_when_it_was_asked_for() {
+        let ack = &b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"[..];
+        let none = &b"HTTP/1.1 204 No Content\r\n\r\n"[..];
+        let next = &b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n{}\n"[..];
+        for first in [ack, none] {
+            let all = [first, next].concat();
+            let read_two = |pipelined: bool| {
+                let (mut stream, mut buffer, mut body) = (&all[..], Buffer::new(), Vec::new());
+                let mut one = || read_response(&mut stream, &mut buffer, &mut body, pipelined, &mut |_: &str, _: &[u8]| Ok(()));
+                let a = one();
+                (a, one())
+            };
+            // Asked for: the first leaves the connection reusable and the second is read whole.
+            let (a, b) = read_two(true);
+            assert!(a.unwrap().reusable);
+            assert_eq!(b.unwrap(), Response { status: 200, reusable: true });
+            // Not asked for: the same bytes are leftovers (or content after a 204).
+            match read_two(false).0 {
+                Ok(r) => assert!(!r.reusable, "leftover bytes: never reused"),
+                Err(Failure::Fatal(Error::Protocol(_))) => assert_eq!(first, none),
+                Err(_) => panic!("unexpected failure"),
+            }
+        }
     }
 }
