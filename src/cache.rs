@@ -150,8 +150,11 @@ impl DecisionCache {
     /// whose entries live at most `max_seconds`, holding at most `budget` bytes.
     /// `entries == 0`, `max_seconds == 0` or a budget too small for two slots disables it.
     pub fn with_budget(entries: usize, max_seconds: u64, budget: usize) -> DecisionCache {
-        let mut sets =
-            if entries == 0 || max_seconds == 0 { 0 } else { entries.min(MAX_ENTRIES).div_ceil(WAYS).next_power_of_two() };
+        let mut sets = if entries == 0 || max_seconds == 0 {
+            0
+        } else {
+            entries.min(MAX_ENTRIES).div_ceil(WAYS).next_power_of_two()
+        };
         while sets > 0 && sets * WAYS * SLOT_BYTES > budget / 2 {
             sets /= 2;
         }

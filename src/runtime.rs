@@ -6,7 +6,9 @@
 //! `{"status":"OK"}` acknowledgement of a POST — so the connection stays reusable; it is
 //! dropped instead whenever a response leaves any doubt (`Connection: close`, HTTP/1.0, a
 //! body read to the end of the stream, bytes after the response). A request that meets a
-//! connection the server already closed is retried once on a fresh one.
+//! connection the server already closed is retried once on a fresh one. The answer to an
+//! invocation and the next `GET …/invocation/next` go out in one write (HTTP/1.1 pipelining,
+//! [`Client::answer_and_ask_next`]): one write and one wake-up per invocation instead of two.
 //!
 //! Kept from `lambda_runtime`: the request paths and error format (`{"errorType",
 //! "errorMessage"}` with a `Lambda-Runtime-Function-Error-Type` header; `unhandled` for
@@ -549,6 +551,8 @@ mod tests {
         path: String,
         headers: Vec<(String, String)>,
         body: Vec<u8>,
+        /// Bytes of a later request had arrived with this one (it was pipelined).
+        pipelined: bool,
     }
 
     impl Seen {
@@ -601,8 +605,12 @@ mod tests {
                                 break;
                             }
                             // No length: the body ends when the server closes (RFC 9112 §6.3).
-                            let framed = |h: &[u8]| bytes.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
-                            if !framed(b"content-length") && !framed(b"transfer-encoding") {
+                            let has = |h: &[u8]| bytes.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
+                            if !has(b"content-length") && !has(b"transfer-encoding") {
+                                break;
+                            }
+                            // A server that says it closes reads nothing more (RFC 9112 §9.6).
+                            if has(b"connection: close") {
                                 break;
                             }
                         }
@@ -639,7 +647,7 @@ mod tests {
             headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.parse().unwrap());
         let mut body = vec![0; len.unwrap_or(0)];
         r.read_exact(&mut body).ok()?;
-        Some(Seen { conn, method, path, headers, body })
+        Some(Seen { conn, method, path, headers, body, pipelined: !r.buffer().is_empty() })
     }
 
     #[test]
@@ -762,6 +770,48 @@ mod tests {
         assert!(c.answer(&inv, Outcome::Response(b"1")).is_err());
         let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
         assert_eq!(&conns[..3], &[0, 0, 1]);
+    }
+
+    #[test]
+    fn the_next_request_goes_out_with_the_answer_and_is_asked_again_after_a_closing_ack() {
+        let closing_ack = b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec();
+        let script = vec![
+            event_response("p-0", "{}"),
+            ack(),
+            event_response("p-1", "{}"),
+            Some(closing_ack),
+            event_response("p-2", "{}"),
+            ack(),
+        ];
+        let (addr, seen) = server(script);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        assert_eq!(inv.request_id, "p-0");
+        assert_eq!(c.answer_and_ask_next(&inv, Outcome::Response(b"{\"n\":0}")).unwrap(), 202);
+        // The GET went out with the answer: only its response is read.
+        c.next(&mut inv).unwrap();
+        assert_eq!((inv.request_id.as_str(), c.connections()), ("p-1", 1));
+        // This acknowledgement closes the connection: the GET that rode with it was never read.
+        assert_eq!(c.answer_and_ask_next(&inv, Outcome::Error { error_type: "E", message: "m" }).unwrap(), 202);
+        c.next(&mut inv).unwrap();
+        assert_eq!((inv.request_id.as_str(), c.connections()), ("p-2", 2));
+        assert_eq!(c.answer(&inv, Outcome::Response(b"{}")).unwrap(), 202);
+        let all: Vec<Seen> = seen.try_iter().collect();
+        let got: Vec<(usize, &str, &str, bool)> =
+            all.iter().map(|s| (s.conn, s.method.as_str(), s.path.as_str(), s.pipelined)).collect();
+        assert_eq!(
+            got,
+            [
+                (0, "GET", NEXT, false),
+                (0, "POST", "/2018-06-01/runtime/invocation/p-0/response", true),
+                (0, "GET", NEXT, false),
+                (0, "POST", "/2018-06-01/runtime/invocation/p-1/error", true),
+                (1, "GET", NEXT, false),
+                (1, "POST", "/2018-06-01/runtime/invocation/p-2/response", false),
+            ]
+        );
+        assert_eq!(all[1].body, b"{\"n\":0}");
     }
 
     #[test]

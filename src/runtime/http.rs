@@ -667,7 +667,8 @@ mod tests {
             let all = [first, next].concat();
             let read_two = |pipelined: bool| {
                 let (mut stream, mut buffer, mut body) = (&all[..], Buffer::new(), Vec::new());
-                let mut one = || read_response(&mut stream, &mut buffer, &mut body, pipelined, &mut |_: &str, _: &[u8]| Ok(()));
+                let mut one =
+                    || read_response(&mut stream, &mut buffer, &mut body, pipelined, &mut |_: &str, _: &[u8]| Ok(()));
                 let a = one();
                 (a, one())
             };
