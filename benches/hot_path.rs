@@ -10,8 +10,8 @@ mod common;
 use common::{AZP, Fixture, PeerClaims};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
-use jwt_authorizer::json::{PADDING, Parser};
-use jwt_authorizer::{Scratch, b64, claims, event, header, token, verify};
+use jwt_authorizer::jwt::json::{PADDING, Parser};
+use jwt_authorizer::{Scratch, apigw::event, jwt::b64, jwt::claims, jwt::header, jwt::token, jwt::verify};
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use std::hint::black_box;
 

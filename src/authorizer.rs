@@ -4,17 +4,17 @@
 //! selection), signature, and only then the claims — nothing about the claims is looked at,
 //! or told, before the signature holds.
 
+use crate::apigw::event::{self, Kind};
+use crate::apigw::response::{self, ContextClaim, Format, Response};
 use crate::cache::DecisionCache;
-use crate::claims::{self, Policy};
-use crate::event::{self, Kind};
-use crate::header;
-use crate::json::{PADDING, Parser, Value};
-use crate::keys::KeySet;
+use crate::jwt::claims::{self, Policy};
+use crate::jwt::header;
+use crate::jwt::json::{PADDING, Parser, Value};
+use crate::jwt::keys::KeySet;
+use crate::jwt::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
 use crate::reason::Reason;
-use crate::response::{self, ContextClaim, Format, Response};
 use crate::shared_cache::Store;
-use crate::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
-use crate::{b64, verify};
+use crate::{jwt::b64, jwt::verify};
 use serde_json::Map;
 
 /// A validated token's `exp` (present and numeric: validation required it).

@@ -151,7 +151,7 @@ pub fn error(message: &str) {
 }
 
 /// A configuration error at cold start (names the variable; never the value).
-pub fn config_error(error: &crate::config::ConfigError) {
+pub fn config_error(error: &crate::function::config::ConfigError) {
     emit(Level::Error, &error.to_string(), &[("variable", &error.var), ("problem", &error.problem)]);
 }
 

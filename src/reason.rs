@@ -15,7 +15,7 @@ pub enum Reason {
     /// The event is not JSON, too deep, or not an authorizer event we know.
     BadEvent,
     // -- compact serialization ----------------------------------------------------------
-    /// Longer than [`crate::token::MAX_TOKEN_LEN`]; refused before decoding.
+    /// Longer than [`crate::jwt::token::MAX_TOKEN_LEN`]; refused before decoding.
     TokenTooLarge,
     /// Not exactly three `.`-separated, non-empty segments.
     Malformed,

@@ -5,9 +5,9 @@ mod common;
 
 use common::*;
 use jwt_authorizer::Reason;
-use jwt_authorizer::config;
-use jwt_authorizer::keys::Key;
-use jwt_authorizer::verify::Alg;
+use jwt_authorizer::function::config;
+use jwt_authorizer::jwt::keys::Key;
+use jwt_authorizer::jwt::verify::Alg;
 use serde_json::{Value, json};
 
 fn jwk(name: &str, kid: Option<&str>, alg: Option<&str>) -> Value {

@@ -9,8 +9,8 @@
 mod common;
 
 use common::{public_pem, signer};
-use jwt_authorizer::verify::Alg;
-use jwt_authorizer::workers;
+use jwt_authorizer::function::workers;
+use jwt_authorizer::jwt::verify::Alg;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -945,7 +945,7 @@ fn eight_workers_share_one_decision_cache() {
 
 #[test]
 fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
-    use jwt_authorizer::runtime::Reply;
+    use jwt_authorizer::function::runtime::Reply;
     let api = RuntimeApi::start(Vec::new());
     let handler: Arc<workers::Handler> = Arc::new(|_scratch, inv| {
         std::thread::sleep(Duration::from_millis(20)); // keep the others in flight

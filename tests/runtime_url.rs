@@ -2,7 +2,7 @@
 //! (`cargo lambda watch` sets `http://127.0.0.1:9000/.rt/<function>`). The client must send
 //! every Runtime API request under the prefix, to the right host.
 
-use jwt_authorizer::runtime::{Client, Invocation, Outcome};
+use jwt_authorizer::function::runtime::{Client, Invocation, Outcome};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;

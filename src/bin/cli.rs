@@ -9,10 +9,10 @@
 #![forbid(unsafe_code)]
 
 use jwt_authorizer::cache::CachedAuthorizer;
-use jwt_authorizer::keys::Key;
-use jwt_authorizer::mint::Signer;
-use jwt_authorizer::verify::Alg;
-use jwt_authorizer::{Authorizer, Scratch, config};
+use jwt_authorizer::jwt::keys::Key;
+use jwt_authorizer::jwt::mint::Signer;
+use jwt_authorizer::jwt::verify::Alg;
+use jwt_authorizer::{Authorizer, Scratch, function::config};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -328,13 +328,13 @@ fn demo() -> Result<ExitCode, String> {
         // Same signature, claims edited from "viewer" to "admin".
         let mut parts: Vec<String> = viewer.split('.').map(str::to_owned).collect();
         let forged = claims("admin", now).to_string();
-        parts[1] = jwt_authorizer::b64::encode(forged.as_bytes());
+        parts[1] = jwt_authorizer::jwt::b64::encode(forged.as_bytes());
         parts.join(".")
     };
     let alg_none = format!(
         "{}.{}.",
-        jwt_authorizer::b64::encode(br#"{"alg":"none","typ":"JWT"}"#),
-        jwt_authorizer::b64::encode(claims("admin", now).to_string().as_bytes())
+        jwt_authorizer::jwt::b64::encode(br#"{"alg":"none","typ":"JWT"}"#),
+        jwt_authorizer::jwt::b64::encode(claims("admin", now).to_string().as_bytes())
     );
     let bearer = |t: &str| format!("Bearer {t}");
     let cases: [(&str, Vec<u8>); 8] = [

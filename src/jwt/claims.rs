@@ -3,10 +3,10 @@
 //! Runs only behind a verified signature. The clock is an argument (`now`, Unix seconds):
 //! nothing here reads it. Settings are plain data; [`Policy::default`] states the defaults.
 
-use crate::json::Value;
-use crate::path;
+use crate::jwt::json::Value;
+use crate::jwt::path;
+use crate::jwt::verify::AlgSet;
 use crate::reason::Reason;
-use crate::verify::AlgSet;
 use simd_json::StaticNode;
 
 /// Default clock skew, in seconds (Clerk's default; a Clerk token lives 60 s).
@@ -47,7 +47,7 @@ impl Default for Policy {
     }
 }
 
-/// `path=value[|value…]`: the claim at `path` ([`crate::path`]) equals one of `values`.
+/// `path=value[|value…]`: the claim at `path` ([`crate::jwt::path`]) equals one of `values`.
 /// An array claim matches when any element does; so does the space-delimited string of a
 /// top-level `scope` or `scp` claim (RFC 6749 §3.3, RFC 9068 §2.2.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -184,7 +184,7 @@ fn time(claims: Value<'_, '_>, name: &str) -> Result<Option<f64>, Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::{PADDING, Parser};
+    use crate::jwt::json::{PADDING, Parser};
 
     const NOW: u64 = 1_700_000_000;
 

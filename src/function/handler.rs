@@ -1,15 +1,15 @@
 //! The Lambda glue: raw event bytes in, decision out, over the Runtime API client
-//! ([`crate::runtime`]).
+//! ([`crate::function::runtime`]).
 //!
 //! The event is never deserialized into owned structs first: [`Function::reply`] decides on
 //! the raw bytes (`handle`), so malformed JSON is a refusal, not an invocation error.
 
 use crate::authorizer::{Authorizer, Handled, Scratch};
 use crate::cache::{CachedAuthorizer, DecisionCache};
-use crate::config::ConfigError;
+use crate::function::config::ConfigError;
+use crate::function::metrics::{CacheUse, Metrics, MetricsConfig, Sample, SharedMetrics, write_line};
+use crate::function::runtime::{self, Client, Invocation, Reply};
 use crate::log;
-use crate::metrics::{CacheUse, Metrics, MetricsConfig, Sample, SharedMetrics, write_line};
-use crate::runtime::{self, Client, Invocation, Reply};
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -25,9 +25,11 @@ pub(crate) fn now() -> u64 {
 /// and returns the response JSON, or `None` for the `Unauthorized` error.
 pub(crate) fn finish(handled: Handled, event: &[u8], ctx: &log::Context<'_>) -> Option<String> {
     match &handled.denial {
-        Some(d) => log::deny(ctx, d.reason.code(), d.sub.as_deref(), crate::api_request_id::of(event).as_deref()),
+        Some(d) => {
+            log::deny(ctx, d.reason.code(), d.sub.as_deref(), crate::apigw::api_request_id::of(event).as_deref())
+        }
         None if log::debug_enabled() => {
-            if let crate::response::Response::Simple(r) = &handled.response {
+            if let crate::apigw::response::Response::Simple(r) = &handled.response {
                 log::allow(ctx, r.context.get("sub").and_then(|s| s.as_str()).unwrap_or(""));
             }
         }

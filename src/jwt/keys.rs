@@ -3,9 +3,9 @@
 //! A key is stored as its big-endian modulus and exponent, ready for `ring`; selection by
 //! `kid` is a plain string comparison — `kid` is an untrusted lookup string, never a path.
 
-use crate::b64;
+use crate::jwt::b64;
+use crate::jwt::verify::Alg;
 use crate::reason::Reason;
-use crate::verify::Alg;
 use ring::signature::RsaPublicKeyComponents;
 
 /// Why a key could not be loaded. Static text: no key material is ever echoed.

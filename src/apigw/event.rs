@@ -24,7 +24,7 @@
 //! (2.0 and 1.0) and <https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html>
 //! (REST TOKEN and REQUEST).
 
-use crate::json::Value;
+use crate::jwt::json::Value;
 use crate::reason::Reason;
 
 /// The header REST REQUEST events are read from when `JWT_TOKEN_HEADER` is unset.
@@ -236,7 +236,7 @@ pub fn from_http_api(event: Value<'_, '_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::{PADDING, Parser};
+    use crate::jwt::json::{PADDING, Parser};
 
     /// An owned copy of what `read_from` returns: kind, token (or why none), ARN.
     type Owned = (Kind, Result<String, Reason>, Option<String>);

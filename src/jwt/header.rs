@@ -2,9 +2,9 @@
 //!
 //! `jku`, `x5u`, `jwk` and `x5c` are never read: keys come only from configuration.
 
-use crate::json::Value;
+use crate::jwt::json::Value;
+use crate::jwt::verify::{Alg, AlgSet};
 use crate::reason::Reason;
-use crate::verify::{Alg, AlgSet};
 
 /// What the header selects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,7 +56,7 @@ fn known_type(typ: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::{PADDING, Parser};
+    use crate::jwt::json::{PADDING, Parser};
 
     fn check(json: &str) -> Result<(Alg, Option<String>), Reason> {
         let mut buf = json.as_bytes().to_vec();

@@ -24,10 +24,10 @@
 //! its log lines ([`log::Context`]).
 
 use crate::authorizer::Scratch;
-use crate::config::ConfigError;
+use crate::function::config::ConfigError;
+use crate::function::metrics::SharedMetrics;
+use crate::function::runtime::{self, Client, Invocation, Reply};
 use crate::log;
-use crate::metrics::SharedMetrics;
-use crate::runtime::{self, Client, Invocation, Reply};
 use crate::shared_cache::SharedAuthorizer;
 pub use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
@@ -62,8 +62,10 @@ pub type Handler = dyn Fn(&mut Scratch, &Invocation) -> Reply + Send + Sync;
 pub fn authorizer_handler(shared: Arc<SharedAuthorizer>, metrics: Option<Arc<SharedMetrics>>) -> Arc<Handler> {
     Arc::new(move |scratch: &mut Scratch, inv: &Invocation| {
         let ctx = log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
-        let now = crate::lambda::now();
-        crate::lambda::serve(&inv.body, &ctx, scratch, metrics.as_deref(), |s| shared.handle(&inv.body, now, s))
+        let now = crate::function::handler::now();
+        crate::function::handler::serve(&inv.body, &ctx, scratch, metrics.as_deref(), |s| {
+            shared.handle(&inv.body, now, s)
+        })
     })
 }
 

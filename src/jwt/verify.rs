@@ -2,7 +2,7 @@
 //!
 //! The policy is named once per algorithm in [`params`]; a failure carries no detail.
 
-use crate::keys::Key;
+use crate::jwt::keys::Key;
 use crate::reason::Reason;
 use ring::signature::{self, RsaParameters};
 
