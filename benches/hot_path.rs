@@ -73,9 +73,9 @@ fn stages(c: &mut Criterion) {
         b.iter(|| parser.parse(&mut cbuf, clen, |c| claims::validate(c, &a.policy, f.now).map(str::len)))
     });
 
-    let key = a.keys.select(Some(common::KID), verify::Alg::RS256).expect("key");
+    let key = a.keys.select(Some(common::KID), header::Alg::RS256).expect("key");
     g.bench_function("verify", |b| {
-        b.iter(|| verify::verify(key, verify::Alg::RS256, black_box(&f.signing_input), black_box(&f.signature)))
+        b.iter(|| verify::verify(key, header::Alg::RS256, black_box(&f.signing_input), black_box(&f.signature)))
     });
 
     let mut ebuf = f.event.clone();

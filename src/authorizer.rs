@@ -6,14 +6,12 @@
 
 use crate::apigw::event::{self, Kind};
 use crate::apigw::response::{self, ContextClaim, Format, Response};
-use crate::cache::DecisionCache;
 use crate::jwt::claims::{self, Policy};
 use crate::jwt::header;
 use crate::jwt::json::{PADDING, Parser, Value};
 use crate::jwt::keys::KeySet;
 use crate::jwt::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
 use crate::reason::Reason;
-use crate::shared_cache::Store;
 use crate::{jwt::b64, jwt::verify};
 use serde_json::Map;
 
@@ -29,6 +27,38 @@ pub const UNKNOWN_PRINCIPAL: &str = "anonymous";
 /// Largest event accepted (authorizer events carry headers, never a body); larger → deny,
 /// so one huge event cannot grow the reused buffers without bound.
 pub const MAX_EVENT_LEN: usize = 1024 * 1024;
+
+/// Where an authorizer keeps and finds its decisions: one worker's [`DecisionCache`](crate::cache::DecisionCache)
+/// (`&mut`, no lock), or the shared cache ([`&SharedCache`](crate::shared_cache::SharedCache), a lock per lookup and per store,
+/// never held across a verification).
+pub trait Store {
+    /// Whether `token` is known to authorize at `now`.
+    fn allows(&mut self, token: &[u8], now: u64) -> bool;
+    /// The stored answer (subject, context) for `token` at `now` in the given flavour.
+    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, serde_json::Value>)>;
+    /// Records an allow without a response (the `decide` path).
+    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64);
+    /// Records an allow with its response answer.
+    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, serde_json::Value>);
+}
+
+/// No store: [`Authorizer::handle`] decides every event afresh.
+enum NoStore {}
+
+impl Store for NoStore {
+    fn allows(&mut self, _: &[u8], _: u64) -> bool {
+        match *self {}
+    }
+    fn answer(&mut self, _: &[u8], _: u64, _: bool) -> Option<(String, Map<String, serde_json::Value>)> {
+        match *self {}
+    }
+    fn store_allow(&mut self, _: &[u8], _: u64, _: f64) {
+        match *self {}
+    }
+    fn store_answer(&mut self, _: &[u8], _: u64, _: f64, _: bool, _: &Map<String, serde_json::Value>) {
+        match *self {}
+    }
+}
 
 /// Everything configured at cold start.
 #[derive(Clone, Debug)]
@@ -171,10 +201,10 @@ impl Authorizer {
     /// Answers one raw authorizer event (any bytes) at `now`. Never fails: anything
     /// unexpected is a refusal in the shape the event (or the configuration) calls for.
     pub fn handle(&self, event: &[u8], now: u64, scratch: &mut Scratch) -> Handled {
-        self.handle_in::<DecisionCache>(event, now, scratch, None)
+        self.handle_in::<NoStore>(event, now, scratch, None)
     }
 
-    /// [`decide`](Self::decide) through a decision [`Store`] (one worker's [`DecisionCache`], or
+    /// [`decide`](Self::decide) through a decision [`Store`] (one worker's [`DecisionCache`](crate::cache::DecisionCache), or
     /// the workers' [`SharedCache`](crate::shared_cache::SharedCache)): a token it saw allowed,
     /// still before its `exp`, is answered without verifying it again (no allocation).
     /// The cache must only ever be used with this authorizer: see
@@ -196,7 +226,7 @@ impl Authorizer {
         Ok(())
     }
 
-    /// [`handle`](Self::handle) through a [`DecisionCache`] (see [`decide_cached`](Self::decide_cached)).
+    /// [`handle`](Self::handle) through a decision [`Store`] (see [`decide_cached`](Self::decide_cached)).
     pub(crate) fn handle_cached(
         &self,
         event: &[u8],

@@ -552,8 +552,8 @@ mod tests {
     mod differential {
         use super::super::*;
         use crate::function::config;
+        use crate::jwt::header::Alg;
         use crate::jwt::mint::Signer;
-        use crate::jwt::verify::Alg;
 
         const NOW: u64 = 1_800_000_000;
 

@@ -21,7 +21,7 @@
 //! [`SharedAuthorizer`] binds one cache to one [`Authorizer`], as
 //! [`CachedAuthorizer`](crate::cache::CachedAuthorizer) does for one worker.
 
-use crate::authorizer::{Authorizer, Denial, Handled, Scratch};
+use crate::authorizer::{Authorizer, Denial, Handled, Scratch, Store};
 use crate::cache::DecisionCache;
 use serde_json::{Map, Value};
 use std::sync::Mutex;
@@ -30,20 +30,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Number of shards (a power of two). 16 locks for at most a few dozen workers keep two
 /// workers on one lock unlikely unless they ask for the same token.
 pub const SHARDS: usize = 16;
-
-/// Where an authorizer keeps and finds its decisions: one worker's [`DecisionCache`]
-/// (`&mut`, no lock), or the shared cache (`&SharedCache`, a lock per lookup and per store,
-/// never held across a verification).
-pub trait Store {
-    /// Whether `token` is known to authorize at `now`.
-    fn allows(&mut self, token: &[u8], now: u64) -> bool;
-    /// The stored answer (subject, context) for `token` at `now` in the given flavour.
-    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)>;
-    /// Records an allow without a response (the `decide` path).
-    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64);
-    /// Records an allow with its response answer.
-    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, Value>);
-}
 
 impl Store for DecisionCache {
     #[inline]

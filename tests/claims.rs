@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use jwt_authorizer::jwt::verify::Alg;
+use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::{Reason, Scratch};
 use serde_json::{Value, json};
 

@@ -90,11 +90,11 @@ fn jwks_takes_several_keys_each_with_its_own_kid() {
     assert_eq!(kids, ["old", "new"]);
     // The two-key set verifies tokens of either key, each chosen by its kid.
     let auth = load(&[("JWT_JWKS", jwks.trim())]);
-    let old = signer("rsa2048-a").sign(&claims(), jwt_authorizer::jwt::verify::Alg::RS256, Some("old"));
-    let new = signer("rsa2048-b").sign(&claims(), jwt_authorizer::jwt::verify::Alg::RS256, Some("new"));
+    let old = signer("rsa2048-a").sign(&claims(), jwt_authorizer::jwt::header::Alg::RS256, Some("old"));
+    let new = signer("rsa2048-b").sign(&claims(), jwt_authorizer::jwt::header::Alg::RS256, Some("new"));
     assert_eq!(decide(&auth, &old), Ok(()));
     assert_eq!(decide(&auth, &new), Ok(()));
-    let swapped = signer("rsa2048-a").sign(&claims(), jwt_authorizer::jwt::verify::Alg::RS256, Some("new"));
+    let swapped = signer("rsa2048-a").sign(&claims(), jwt_authorizer::jwt::header::Alg::RS256, Some("new"));
     assert_eq!(decide(&auth, &swapped), Err(jwt_authorizer::Reason::BadSignature));
     // Default kids are the thumbprints; a repeated kid is refused.
     let out = cli(&["jwks", "--key", a, "--key", b], &[]);

@@ -7,7 +7,7 @@ use common::*;
 use jwt_authorizer::Reason;
 use jwt_authorizer::apigw::response::Format;
 use jwt_authorizer::function::config::{self, VARIABLES};
-use jwt_authorizer::jwt::verify::{Alg, AlgSet};
+use jwt_authorizer::jwt::header::{Alg, AlgSet};
 use serde_json::json;
 
 /// Asserts `pairs` (plus key A unless a key variable is given) fails naming `var`.

@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use jwt_authorizer::Reason;
 use jwt_authorizer::function::config;
+use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::keys::Key;
-use jwt_authorizer::jwt::verify::Alg;
 use serde_json::{Value, json};
 
 fn jwk(name: &str, kid: Option<&str>, alg: Option<&str>) -> Value {

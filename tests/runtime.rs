@@ -10,7 +10,7 @@ mod common;
 
 use common::{public_pem, signer};
 use jwt_authorizer::function::workers;
-use jwt_authorizer::jwt::verify::Alg;
+use jwt_authorizer::jwt::header::Alg;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};

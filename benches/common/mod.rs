@@ -4,8 +4,8 @@
 //! Everything here runs once, outside the measured loops.
 #![allow(dead_code)] // each bench uses a different subset
 
+use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::mint::Signer;
-use jwt_authorizer::jwt::verify::Alg;
 use jwt_authorizer::{Authorizer, function::config};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};

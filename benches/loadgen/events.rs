@@ -2,8 +2,8 @@
 //! the token in the identity source and in `headers.authorization`) carrying tokens signed
 //! at start-up with the demo key, and what each one's answer must be.
 
+use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::mint::Signer;
-use jwt_authorizer::jwt::verify::Alg;
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 

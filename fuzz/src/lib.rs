@@ -137,7 +137,7 @@ pub fn valid_claims(sub: &str, exp: u64) -> serde_json::Value {
 
 /// A token the fixture authorizers allow at [`NOW`] (kid `fuzz-key`).
 pub static VALID_TOKEN: LazyLock<String> = LazyLock::new(|| {
-    FIXTURE.signer.sign(&valid_claims("user_fuzz", FAR_FUTURE), jwt_authorizer::jwt::verify::Alg::RS256, Some(FUZZ_KID))
+    FIXTURE.signer.sign(&valid_claims("user_fuzz", FAR_FUTURE), jwt_authorizer::jwt::header::Alg::RS256, Some(FUZZ_KID))
 });
 
 /// Independent check: does the text before the last `.` carry an RS256 signature by the

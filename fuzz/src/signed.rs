@@ -6,7 +6,7 @@
 use crate::oracle::{self, MAX_DEPTH};
 use crate::{AZP, FIXTURE, FUZZ_KID, ISSUER, NOW, OTHER_KID};
 use arbitrary::Arbitrary;
-use jwt_authorizer::jwt::verify::Alg;
+use jwt_authorizer::jwt::header::Alg;
 use serde_json::{Map, Number, Value};
 
 /// A JSON value as we write it. `Num` is exactly `twice / 2` (integers and halves).

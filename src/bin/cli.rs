@@ -9,9 +9,9 @@
 #![forbid(unsafe_code)]
 
 use jwt_authorizer::cache::CachedAuthorizer;
+use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::keys::Key;
 use jwt_authorizer::jwt::mint::Signer;
-use jwt_authorizer::jwt::verify::Alg;
 use jwt_authorizer::{Authorizer, Scratch, function::config};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};

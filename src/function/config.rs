@@ -8,9 +8,9 @@
 use crate::apigw::response::{ContextClaim, Format};
 use crate::authorizer::Authorizer;
 use crate::jwt::claims::{DEFAULT_LEEWAY, MAX_LEEWAY, Policy, Rule};
+use crate::jwt::header::{Alg, AlgSet};
 use crate::jwt::keys::{Key, KeySet, parse_jwks};
 use crate::jwt::path;
-use crate::jwt::verify::{Alg, AlgSet};
 use std::borrow::Cow;
 use std::path::PathBuf;
 

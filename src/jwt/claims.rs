@@ -3,9 +3,9 @@
 //! Runs only behind a verified signature. The clock is an argument (`now`, Unix seconds):
 //! nothing here reads it. Settings are plain data; [`Policy::default`] states the defaults.
 
+use crate::jwt::header::AlgSet;
 use crate::jwt::json::Value;
 use crate::jwt::path;
-use crate::jwt::verify::AlgSet;
 use crate::reason::Reason;
 use simd_json::StaticNode;
 

@@ -3,8 +3,65 @@
 //! `jku`, `x5u`, `jwk` and `x5c` are never read: keys come only from configuration.
 
 use crate::jwt::json::Value;
-use crate::jwt::verify::{Alg, AlgSet};
 use crate::reason::Reason;
+
+/// A JWS `alg` this crate can verify (RFC 7518 §3.1). HMAC, ECDSA and `none` are not here:
+/// keys come from configuration as RSA public keys, so no token can select another mechanism.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Alg {
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+}
+
+impl Alg {
+    pub const ALL: [Alg; 6] = [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512];
+
+    /// The header value, case-sensitive as RFC 7515 §4.1.1 requires.
+    pub fn from_name(name: &str) -> Option<Alg> {
+        Alg::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Alg::RS256 => "RS256",
+            Alg::RS384 => "RS384",
+            Alg::RS512 => "RS512",
+            Alg::PS256 => "PS256",
+            Alg::PS384 => "PS384",
+            Alg::PS512 => "PS512",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// The algorithm allowlist (`JWT_ALGORITHMS`). Default: exactly `RS256`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlgSet(u8);
+
+impl AlgSet {
+    pub const EMPTY: AlgSet = AlgSet(0);
+
+    pub const fn with(self, alg: Alg) -> AlgSet {
+        AlgSet(self.0 | alg.bit())
+    }
+
+    pub const fn contains(self, alg: Alg) -> bool {
+        self.0 & alg.bit() != 0
+    }
+}
+
+impl Default for AlgSet {
+    fn default() -> Self {
+        AlgSet::EMPTY.with(Alg::RS256)
+    }
+}
 
 /// What the header selects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,5 +182,22 @@ mod tests {
     fn key_urls_and_embedded_keys_are_ignored() {
         let h = r#"{"alg":"RS256","jku":"https://evil/jwks","x5u":"https://evil","jwk":{"kty":"RSA"},"x5c":["AA"]}"#;
         assert_eq!(check(h), Ok((Alg::RS256, None)));
+    }
+
+    #[test]
+    fn names_round_trip_case_sensitively() {
+        for a in Alg::ALL {
+            assert_eq!(Alg::from_name(a.name()), Some(a));
+        }
+        for bad in ["rs256", "none", "None", "HS256", "ES256", "RS256 ", ""] {
+            assert_eq!(Alg::from_name(bad), None);
+        }
+    }
+
+    #[test]
+    fn default_allowlist_is_exactly_rs256() {
+        let d = AlgSet::default();
+        assert!(d.contains(Alg::RS256));
+        assert!(Alg::ALL[1..].iter().all(|a| !d.contains(*a)));
     }
 }

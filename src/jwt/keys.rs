@@ -4,7 +4,7 @@
 //! `kid` is a plain string comparison — `kid` is an untrusted lookup string, never a path.
 
 use crate::jwt::b64;
-use crate::jwt::verify::Alg;
+use crate::jwt::header::Alg;
 use crate::reason::Reason;
 use ring::signature::RsaPublicKeyComponents;
 

@@ -2,7 +2,7 @@
 //! Not used by the Lambda function.
 
 use crate::jwt::b64;
-use crate::jwt::verify::Alg;
+use crate::jwt::header::Alg;
 use ring::rand::SystemRandom;
 use ring::signature::{self, RsaKeyPair};
 

@@ -5,8 +5,8 @@
 #![allow(dead_code)] // each test crate uses a different subset
 
 use jwt_authorizer::function::config::{self, ConfigError};
+use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::mint::Signer;
-use jwt_authorizer::jwt::verify::Alg;
 use jwt_authorizer::{Authorizer, Reason, Scratch};
 use serde_json::{Value, json};
 use std::collections::HashMap;
