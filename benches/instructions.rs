@@ -91,11 +91,11 @@ fn replying(cache: bool) -> &'static mut Replying {
     for _ in 0..2 {
         assert!(matches!(
             r.plain.reply(&r.f.event, r.f.now, &ctx),
-            jwt_authorizer::function::runtime::Reply::Response(_)
+            jwt_authorizer::function::runtime::Outcome::Response(_)
         ));
         assert!(matches!(
             r.metered.reply(&r.f.event, r.f.now, &ctx),
-            jwt_authorizer::function::runtime::Reply::Response(_)
+            jwt_authorizer::function::runtime::Outcome::Response(_)
         ));
     }
     Box::leak(Box::new(r))
@@ -112,14 +112,14 @@ fn replying_cached() -> &'static mut Replying {
 #[library_benchmark]
 #[bench::uncached(setup = replying_uncached)]
 #[bench::cached(setup = replying_cached)]
-fn reply(r: &'static mut Replying) -> jwt_authorizer::function::runtime::Reply {
+fn reply(r: &'static mut Replying) -> jwt_authorizer::function::runtime::Outcome<'static> {
     black_box(r.plain.reply(black_box(&r.f.event), r.f.now, &jwt_authorizer::log::Context::default()))
 }
 
 #[library_benchmark]
 #[bench::uncached(setup = replying_uncached)]
 #[bench::cached(setup = replying_cached)]
-fn reply_metrics(r: &'static mut Replying) -> jwt_authorizer::function::runtime::Reply {
+fn reply_metrics(r: &'static mut Replying) -> jwt_authorizer::function::runtime::Outcome<'static> {
     black_box(r.metered.reply(black_box(&r.f.event), r.f.now, &jwt_authorizer::log::Context::default()))
 }
 

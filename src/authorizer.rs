@@ -35,7 +35,7 @@ pub trait Store {
     /// Whether `token` is known to authorize at `now`.
     fn allows(&mut self, token: &[u8], now: u64) -> bool;
     /// The stored answer (subject, context) for `token` at `now` in the given flavour.
-    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, serde_json::Value>)>;
+    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, serde_json::Value>)>;
     /// Records an allow without a response (the `decide` path).
     fn store_allow(&mut self, token: &[u8], now: u64, exp: f64);
     /// Records an allow with its response answer.
@@ -49,7 +49,7 @@ impl Store for NoStore {
     fn allows(&mut self, _: &[u8], _: u64) -> bool {
         match *self {}
     }
-    fn answer(&mut self, _: &[u8], _: u64, _: bool) -> Option<(String, Map<String, serde_json::Value>)> {
+    fn find_answer(&mut self, _: &[u8], _: u64, _: bool) -> Option<(String, Map<String, serde_json::Value>)> {
         match *self {}
     }
     fn store_allow(&mut self, _: &[u8], _: u64, _: f64) {
@@ -248,7 +248,7 @@ impl Authorizer {
         let handled = events.parse(buf, event.len(), |ev| {
             let source = event::Source { header: &self.token_header, cookie: self.cookie.as_deref() };
             let req = event::read_from(ev, source)?;
-            Ok::<_, Reason>(self.answer(req, event::from_http_api(ev), now, token, cache))
+            Ok::<_, Reason>(self.handle_request(req, event::from_http_api(ev), now, token, cache))
         });
         match handled {
             Ok(Ok(h)) => h,
@@ -261,7 +261,7 @@ impl Authorizer {
 
     /// The subject and response context for a valid token: from the cache when it holds
     /// this token's answer, else verified (and then stored).
-    fn allow<C: Store>(
+    fn subject_and_context<C: Store>(
         &self,
         token: &[u8],
         now: u64,
@@ -273,7 +273,7 @@ impl Authorizer {
         let Some(cache) = cache else {
             return self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub)));
         };
-        if let Some(hit) = cache.answer(token, now, iam) {
+        if let Some(hit) = cache.find_answer(token, now, iam) {
             s.work.cache_hits += 1;
             return Ok(hit);
         }
@@ -309,7 +309,7 @@ impl Authorizer {
     ///   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html).
     ///   So every refusal is a `Deny` policy (403), never the `Unauthorized` error. (A request
     ///   without the identity source gets API Gateway's own 401 and never reaches the function.)
-    fn answer<C: Store>(
+    fn handle_request<C: Store>(
         &self,
         req: event::Request<'_>,
         http_api: bool,
@@ -320,8 +320,10 @@ impl Authorizer {
         let iam = req.kind != Kind::HttpV2 || self.format == Format::Iam;
         // Only IAM answers name a resource (built lazily: simple responses never need it).
         let resource = || req.arn.and_then(event::stage_wildcard);
-        let verdict =
-            req.token.map_err(Denial::from).and_then(|token| self.allow(token.as_bytes(), now, s, iam, cache));
+        let verdict = req
+            .token
+            .map_err(Denial::from)
+            .and_then(|token| self.subject_and_context(token.as_bytes(), now, s, iam, cache));
         match (verdict, iam) {
             (Ok((_, ctx)), false) => Handled { response: Response::simple(true, ctx), denial: None },
             (Err(d), false) => Handled { response: Response::simple(false, Default::default()), denial: Some(d) },

@@ -220,7 +220,7 @@ impl DecisionCache {
     }
 
     /// The stored answer (subject, context) for `token` at `now` in the given flavour.
-    pub(crate) fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+    pub(crate) fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
         let (i, _) = self.find(token, now)?;
         let a = self.slots[i].answer.as_ref().filter(|a| a.iam == iam)?;
         // Our own serialization; if it ever did not read back, the full check runs instead.
@@ -440,10 +440,10 @@ mod tests {
         let mut c = DecisionCache::new(8, 300);
         let ctx = Map::from_iter([("sub".to_owned(), Value::from("u"))]);
         c.store_answer(b"t", NOW, (NOW + 60) as f64, false, &ctx);
-        assert_eq!(c.answer(b"t", NOW, false), Some(("u".to_owned(), ctx.clone())));
-        assert_eq!(c.answer(b"t", NOW, true), None);
+        assert_eq!(c.find_answer(b"t", NOW, false), Some(("u".to_owned(), ctx.clone())));
+        assert_eq!(c.find_answer(b"t", NOW, true), None);
         c.store_allow(b"t", NOW + 1, (NOW + 60) as f64); // same token: the answer is kept
-        assert!(c.answer(b"t", NOW + 1, false).is_some());
+        assert!(c.find_answer(b"t", NOW + 1, false).is_some());
     }
 
     /// A context of about `n` bytes of JSON text.

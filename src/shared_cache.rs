@@ -38,8 +38,8 @@ impl Store for DecisionCache {
     }
 
     #[inline]
-    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
-        DecisionCache::answer(self, token, now, iam)
+    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+        DecisionCache::find_answer(self, token, now, iam)
     }
 
     #[inline]
@@ -159,8 +159,8 @@ impl Store for &SharedCache {
         hit
     }
 
-    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
-        let hit = lock(self.shard(token)).and_then(|mut c| c.answer(token, now, iam));
+    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+        let hit = lock(self.shard(token)).and_then(|mut c| c.find_answer(token, now, iam));
         if hit.is_none() {
             self.miss();
         }

@@ -945,14 +945,14 @@ fn eight_workers_share_one_decision_cache() {
 
 #[test]
 fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
-    use jwt_authorizer::function::runtime::Reply;
+    use jwt_authorizer::function::runtime::Outcome;
     let api = RuntimeApi::start(Vec::new());
     let handler: Arc<workers::Handler> = Arc::new(|_scratch, inv| {
         std::thread::sleep(Duration::from_millis(20)); // keep the others in flight
         if inv.body == b"panic" {
             panic!("this invocation panics");
         }
-        Reply::Response(inv.body.clone())
+        Outcome::Response(inv.body.clone())
     });
     let pool = workers::start(8, &api.addr.to_string(), handler).unwrap();
     api.wait_parked(8);

@@ -63,7 +63,7 @@ fn an_emulator_url_prefixes_every_path() {
     let mut inv = Invocation::default();
     client.next(&mut inv).unwrap();
     assert_eq!(inv.request_id, "req-1");
-    assert_eq!(client.answer(&inv, Outcome::Response(b"{\"isAuthorized\":false}")).unwrap(), 202);
+    assert_eq!(client.post_outcome(&inv, &Outcome::Response(b"{\"isAuthorized\":false}".to_vec())).unwrap(), 202);
     assert_eq!(client.init_error("Runtime.ConfigError", "invalid configuration: X").unwrap(), 202);
     let seen = server.join().unwrap();
     let lines: Vec<&str> = seen.iter().map(|(l, _)| l.as_str()).collect();

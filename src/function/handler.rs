@@ -8,14 +8,14 @@ use crate::authorizer::{Authorizer, Handled, Scratch};
 use crate::cache::{CachedAuthorizer, DecisionCache};
 use crate::function::config::ConfigError;
 use crate::function::metrics::{CacheUse, Metrics, MetricsConfig, Sample, SharedMetrics, write_line};
-use crate::function::runtime::{self, Client, Invocation, Reply};
+use crate::function::runtime::{self, Client, Invocation, Outcome};
 use crate::log;
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// API Gateway maps the error message `Unauthorized` to HTTP 401.
-pub const UNAUTHORIZED: Reply = Reply::Error { error_type: "Unauthorized", message: "Unauthorized" };
+pub const UNAUTHORIZED: Outcome<'static> = Outcome::Error { error_type: "Unauthorized", message: "Unauthorized" };
 
 pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -72,7 +72,7 @@ impl Function {
     }
 
     /// Answers one raw event at `now` and logs the verdict (with the invocation's ids).
-    pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Reply {
+    pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Outcome<'static> {
         let Function { cached, scratch, metrics } = self;
         serve(event, ctx, scratch, metrics.as_deref(), |s| cached.handle(event, now, s))
     }
@@ -87,7 +87,7 @@ pub(crate) fn serve(
     scratch: &mut Scratch,
     metrics: Option<&SharedMetrics>,
     decide: impl FnOnce(&mut Scratch) -> Handled,
-) -> Reply {
+) -> Outcome<'static> {
     let Some(metrics) = metrics else {
         return reply(finish(decide(scratch), event, ctx));
     };
@@ -108,9 +108,9 @@ pub(crate) fn serve(
     answer
 }
 
-fn reply(json: Option<String>) -> Reply {
+fn reply(json: Option<String>) -> Outcome<'static> {
     match json {
-        Some(json) => Reply::Response(json.into_bytes()),
+        Some(json) => Outcome::Response(json.into_bytes()),
         None => UNAUTHORIZED,
     }
 }
@@ -160,8 +160,8 @@ pub fn report_init_error(error: &ConfigError) {
     }
     let mut inv = Invocation::default();
     if client.next_until(&mut inv, Some(std::time::Instant::now() + INIT_FALLBACK)).is_ok() {
-        let outcome = runtime::Outcome::Error { error_type: "Runtime.ConfigError", message: &message };
-        match client.answer(&inv, outcome) {
+        let outcome = Outcome::Error { error_type: "Runtime.ConfigError", message: &message };
+        match client.post_outcome(&inv, &outcome) {
             Ok(_) => log::error("answered the pending invocation with the configuration error instead"),
             Err(e) => log::error(&format!("could not answer the pending invocation either: {e}")),
         }

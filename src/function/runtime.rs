@@ -105,10 +105,11 @@ pub fn valid_request_id(id: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID).contains(&id.len()) && id.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// An invocation's result: the response JSON, or an error (`errorType`, `errorMessage`).
+/// An invocation's result, as a handler returns it and the client posts it: the response
+/// JSON, or an error (`errorType`, `errorMessage`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome<'a> {
-    Response(&'a [u8]),
+    Response(Vec<u8>),
     Error { error_type: &'a str, message: &'a str },
 }
 
@@ -218,7 +219,7 @@ impl Client {
     /// acknowledgement, and returns its HTTP status (202 when accepted). The whole answer is
     /// bounded by the invocation's deadline ([`DEFAULT_TIMEOUT`] from now when there is none
     /// or it has passed); a spent deadline is an `Io` error of kind `TimedOut`.
-    pub fn answer(&mut self, inv: &Invocation, outcome: Outcome<'_>) -> Result<u16, Error> {
+    pub fn post_outcome(&mut self, inv: &Invocation, outcome: &Outcome<'_>) -> Result<u16, Error> {
         let now = Instant::now();
         let deadline = inv.deadline.filter(|d| *d > now).unwrap_or(now + DEFAULT_TIMEOUT);
         if !valid_request_id(inv.request_id.as_bytes()) {
@@ -459,31 +460,20 @@ fn write_head(out: &mut Vec<u8>, method: &str, path: &str, host: &str, len: Opti
     out.extend_from_slice(b"\r\n");
 }
 
-/// What a handler answers: response JSON, or an error with a fixed type and message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    Response(Vec<u8>),
-    Error { error_type: &'static str, message: &'static str },
-}
-
 /// Serves invocations until the Runtime API fails, and returns why: `handler` answers each
 /// invocation (its request id and trace id are for its log lines). A handler panic (when
 /// panics unwind) becomes that invocation's error and the loop goes on; a result the
 /// Runtime API refuses (e.g. 410, past the deadline) is logged and the loop goes on; an I/O
 /// or protocol failure of the Runtime API ends it with the error.
-pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Reply) -> Error {
+pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Outcome<'static>) -> Error {
     let mut inv = Invocation::default();
     loop {
         if let Err(e) = client.next(&mut inv) {
             return e;
         }
-        let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&inv)))
-            .unwrap_or(Reply::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
-        let outcome = match &reply {
-            Reply::Response(body) => Outcome::Response(body),
-            Reply::Error { error_type, message } => Outcome::Error { error_type, message },
-        };
-        match client.answer(&inv, outcome) {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&inv)))
+            .unwrap_or(Outcome::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
+        match client.post_outcome(&inv, &outcome) {
             Ok(status) if !(200..300).contains(&status) => {
                 let ctx = crate::log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
                 crate::log::warn_in(&ctx, &format!("the Runtime API answered HTTP {status} to an invocation result"));
@@ -668,7 +658,7 @@ mod tests {
             assert_eq!(inv.trace_id, "Root=1-abc;Sampled=0");
             assert_eq!(inv.function_arn, "arn:aws:lambda:us-east-1:1:function:f");
             assert!(inv.remaining().unwrap() > Duration::from_secs(3600));
-            assert_eq!(c.answer(&inv, Outcome::Response(b"{\"ok\":true}")).unwrap(), 202);
+            assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"{\"ok\":true}".to_vec())).unwrap(), 202);
         }
         assert_eq!(c.connections(), 1, "the acknowledgement is read, so the connection is reused");
         let all: Vec<Seen> = seen.try_iter().collect();
@@ -688,7 +678,7 @@ mod tests {
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
         let out = Outcome::Error { error_type: "Unauthorized", message: "Unauthorized" };
-        assert_eq!(c.answer(&inv, out).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &out).unwrap(), 202);
         assert_eq!(c.init_error("Runtime.ConfigError", "invalid configuration: JWT_X: \"bad\"").unwrap(), 202);
         let all: Vec<Seen> = seen.try_iter().collect();
         let err = &all[1];
@@ -716,12 +706,12 @@ mod tests {
         assert_eq!((inv.request_id.as_str(), &inv.body[..]), ("c-1", &b"{\"a\":1}"[..]));
         assert_eq!(inv.deadline_ms, None);
         assert_eq!(inv.trace_id, "");
-        assert_eq!(c.answer(&inv, Outcome::Response(b"1")).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).unwrap(), 202);
         c.next(&mut inv).unwrap(); // after `Connection: close`: a new connection
         assert_eq!(inv.request_id, "c-2");
         assert_eq!(c.connections(), 2);
         // the server now closes without answering the POST: reconnect once, then fail cleanly
-        assert!(c.answer(&inv, Outcome::Response(b"1")).is_err());
+        assert!(c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).is_err());
         let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
         assert_eq!(&conns[..3], &[0, 0, 1]);
     }
@@ -735,7 +725,7 @@ mod tests {
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
         // the server reads our POST on connection 0 then closes it: still counted as "seen"
-        let status = c.answer(&inv, Outcome::Response(b"{}"));
+        let status = c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec()));
         assert_eq!(status.unwrap(), 202);
         assert_eq!(c.connections(), 2);
         let posts: Vec<Seen> = seen.try_iter().filter(|s| s.method == "POST").collect();
@@ -786,7 +776,7 @@ mod tests {
             if inv.body == b"2" {
                 panic!("boom");
             }
-            Reply::Response(b"\"ok\"".to_vec())
+            Outcome::Response(b"\"ok\"".to_vec())
         });
         assert!(matches!(r, Error::Status(500)), "{r:?}");
         assert_eq!(traces, ["Root=1-abc;Sampled=0"; 2]);
@@ -803,7 +793,7 @@ mod tests {
         let mut inv = Invocation::default();
         let r = c.next(&mut inv);
         if r.is_ok() {
-            let _ = c.answer(&inv, Outcome::Response(b"{}"));
+            let _ = c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec()));
         }
         (r, seen.try_iter().collect())
     }
@@ -853,7 +843,7 @@ mod tests {
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
         assert_eq!(inv.trace_id, "Root=1- abc;  Sampled=0");
-        assert_eq!(c.answer(&inv, Outcome::Response(b"{}")).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202);
     }
 
     #[test]
@@ -870,11 +860,11 @@ mod tests {
         let mut c = Client::new(&addr);
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
-        assert_eq!(c.answer(&inv, Outcome::Response(b"1")).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).unwrap(), 202);
         c.next(&mut inv).unwrap();
         assert_eq!(inv.request_id, "a-2", "the leftover bytes were not read as this response");
         assert_eq!(c.connections(), 2);
-        c.answer(&inv, Outcome::Response(b"1")).unwrap();
+        c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).unwrap();
         c.next(&mut inv).unwrap();
         assert_eq!((inv.request_id.as_str(), c.connections()), ("a-3", 3));
         let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
@@ -932,7 +922,7 @@ mod tests {
             ..Invocation::default()
         };
         let start = Instant::now();
-        let r = c.answer(&inv, Outcome::Response(b"{}"));
+        let r = c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec()));
         let took = start.elapsed();
         assert!(matches!(&r, Err(Error::Io(e)) if e.kind() == io::ErrorKind::TimedOut), "{r:?}");
         assert!(took < Duration::from_secs(5), "the answer took {took:?} for an 800 ms deadline");

@@ -26,7 +26,7 @@
 use crate::authorizer::Scratch;
 use crate::function::config::ConfigError;
 use crate::function::metrics::SharedMetrics;
-use crate::function::runtime::{self, Client, Invocation, Reply};
+use crate::function::runtime::{self, Client, Invocation, Outcome};
 use crate::log;
 use crate::shared_cache::SharedAuthorizer;
 pub use signal_hook::consts::{SIGINT, SIGTERM};
@@ -55,7 +55,7 @@ pub fn count(env: impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError>
 }
 
 /// What a worker does with one invocation, given its own scratch buffers.
-pub type Handler = dyn Fn(&mut Scratch, &Invocation) -> Reply + Send + Sync;
+pub type Handler = dyn Fn(&mut Scratch, &Invocation) -> Outcome<'static> + Send + Sync;
 
 /// The function's handler on a worker: the shared authorizer, the worker's scratch, the
 /// invocation's ids on its log lines, and the process's metrics (when on).
