@@ -6,7 +6,7 @@
 
 use crate::apigw::event::{self, Kind};
 use crate::apigw::response::{self, ContextClaim, Format, Response};
-use crate::jwt::claims::{self, Policy};
+use crate::jwt::claims::{self, Policy, Valid};
 use crate::jwt::header;
 use crate::jwt::json::{PADDING, Parser, Value};
 use crate::jwt::keys::KeySet;
@@ -14,11 +14,6 @@ use crate::jwt::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
 use crate::reason::Reason;
 use crate::{jwt::b64, jwt::verify};
 use serde_json::Map;
-
-/// A validated token's `exp` (present and numeric: validation required it).
-fn expiry(claims: Value<'_, '_>) -> f64 {
-    claims.get("exp").and_then(|v| v.as_f64()).unwrap_or(0.0)
-}
 
 /// The `principalId` of a `Deny` when the caller is not known (no authentic `sub`): AWS
 /// requires one in every policy answer ("Output from an API Gateway Lambda authorizer").
@@ -150,13 +145,14 @@ pub struct Handled {
 
 impl Authorizer {
     /// Verifies `token` at `now` (Unix seconds). On success, calls `on_valid` with the
-    /// claims and subject while they are still borrowed from the scratch buffers.
+    /// claims and what validation found (subject, expiry) while they are still borrowed from
+    /// the scratch buffers.
     pub fn verify<R>(
         &self,
         token: &[u8],
         now: u64,
         scratch: &mut Scratch,
-        on_valid: impl FnOnce(Value<'_, '_>, &str) -> R,
+        on_valid: impl FnOnce(Value<'_, '_>, Valid<'_>) -> R,
     ) -> Result<R, Denial> {
         self.verify_in(token, now, &mut scratch.token, on_valid)
     }
@@ -171,7 +167,7 @@ impl Authorizer {
         token: &[u8],
         now: u64,
         s: &mut TokenScratch,
-        on_valid: impl FnOnce(Value<'_, '_>, &str) -> R,
+        on_valid: impl FnOnce(Value<'_, '_>, Valid<'_>) -> R,
     ) -> Result<R, Denial> {
         let parts = token::split(token)?;
         // Header → algorithm and key, before any crypto.
@@ -192,7 +188,7 @@ impl Authorizer {
         // Claims, behind a verified signature.
         let len = b64::decode(parts.claims, &mut s.claims)?.len();
         let checked = s.parser.parse(&mut s.claims, len, |c| match claims::validate(c, &self.policy, now) {
-            Ok(sub) => Ok(on_valid(c, sub)),
+            Ok(valid) => Ok(on_valid(c, valid)),
             Err(reason) => Err(Denial { reason, sub: claims::subject(c).map(Into::into) }),
         });
         checked?
@@ -221,7 +217,7 @@ impl Authorizer {
         if cache.allows(token, now) {
             return Ok(());
         }
-        let exp = self.verify(token, now, scratch, |claims, _| expiry(claims))?;
+        let exp = self.verify(token, now, scratch, |_, valid| valid.exp)?;
         cache.store_allow(token, now, exp);
         Ok(())
     }
@@ -271,7 +267,7 @@ impl Authorizer {
     ) -> Result<(String, Map<String, serde_json::Value>), Denial> {
         let context = |claims: Value<'_, '_>, sub: &str| response::context(claims, sub, &self.context, iam);
         let Some(cache) = cache else {
-            return self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub)));
+            return self.verify_in(token, now, s, |claims, v| (v.sub.to_owned(), context(claims, v.sub)));
         };
         if let Some(hit) = cache.find_answer(token, now, iam) {
             s.work.cache_hits += 1;
@@ -279,7 +275,7 @@ impl Authorizer {
         }
         s.work.cache_misses += 1;
         let (sub, ctx, exp) =
-            self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub), expiry(claims)))?;
+            self.verify_in(token, now, s, |claims, v| (v.sub.to_owned(), context(claims, v.sub), v.exp))?;
         cache.store_answer(token, now, exp, iam, &ctx);
         Ok((sub, ctx))
     }

@@ -117,7 +117,7 @@ pub fn validate_claims(claims: &[u8], policy: &Policy, now: u64) -> Result<Strin
     let mut buf = claims.to_vec();
     buf.resize(claims.len() + PADDING, 0);
     let mut parser = PARSER.lock().unwrap_or_else(|p| p.into_inner());
-    parser.parse(&mut buf, claims.len(), |c| claims::validate(c, policy, now).map(str::to_owned)).and_then(|r| r)
+    parser.parse(&mut buf, claims.len(), |c| claims::validate(c, policy, now).map(|v| v.sub.to_owned())).and_then(|r| r)
 }
 
 /// Claims that satisfy the fixture policy at [`NOW`].

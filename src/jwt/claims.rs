@@ -111,9 +111,19 @@ pub fn subject<'b>(claims: Value<'_, 'b>) -> Option<&'b str> {
     claims.get("sub").and_then(|v| v.as_str())
 }
 
-/// Validates `claims` at time `now` (Unix seconds) and returns the subject.
+/// What validation found in valid claims: the subject, and the expiry (the decision cache
+/// keeps an allow until then).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Valid<'b> {
+    /// `sub` (RFC 7519 §4.1.2), a string of at most [`MAX_SUB_LEN`] bytes.
+    pub sub: &'b str,
+    /// `exp` (RFC 7519 §4.1.4), a NumericDate, in the future (within leeway) at validation.
+    pub exp: f64,
+}
+
+/// Validates `claims` at time `now` (Unix seconds) and returns the subject and expiry.
 /// Order: shape, time, subject, issuer, audience, azp, then rules (the only 403).
-pub fn validate<'b>(claims: Value<'_, 'b>, policy: &Policy, now: u64) -> Result<&'b str, Reason> {
+pub fn validate<'b>(claims: Value<'_, 'b>, policy: &Policy, now: u64) -> Result<Valid<'b>, Reason> {
     if !claims.is_object() {
         return Err(Reason::BadJson); // RFC 7519 §7.2 step 10: a JSON object
     }
@@ -170,7 +180,7 @@ pub fn validate<'b>(claims: Value<'_, 'b>, policy: &Policy, now: u64) -> Result<
     if !policy.require.iter().all(|r| r.holds(claims)) {
         return Err(Reason::RuleFailed);
     }
-    Ok(sub)
+    Ok(Valid { sub, exp })
 }
 
 /// A NumericDate claim (RFC 7519 §2): absent → `None`, present but not a number → error.
@@ -192,11 +202,26 @@ mod tests {
         let mut buf = json.as_bytes().to_vec();
         let len = buf.len();
         buf.resize(len + PADDING, 0);
-        Parser::with_capacity(64).parse(&mut buf, len, |v| validate(v, policy, NOW).map(String::from)).and_then(|r| r)
+        Parser::with_capacity(64)
+            .parse(&mut buf, len, |v| validate(v, policy, NOW).map(|v| String::from(v.sub)))
+            .and_then(|r| r)
     }
 
     fn ok(extra: &str) -> String {
         format!(r#"{{"sub":"user_1","exp":{},"iat":{}{extra}}}"#, NOW + 60, NOW - 1)
+    }
+
+    /// The expiry comes out of validation as the token says it (fractions kept), so nothing
+    /// has to read `exp` again.
+    #[test]
+    fn validation_returns_the_subject_and_the_expiry() {
+        let mut buf = br#"{"sub":"user_1","exp":1700000060.5}"#.to_vec();
+        let len = buf.len();
+        buf.resize(len + PADDING, 0);
+        let got = Parser::with_capacity(64)
+            .parse(&mut buf, len, |v| validate(v, &Policy::default(), NOW).map(|v| (v.sub.to_owned(), v.exp)))
+            .and_then(|r| r);
+        assert_eq!(got, Ok(("user_1".to_owned(), 1_700_000_060.5)));
     }
 
     #[test]
