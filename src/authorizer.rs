@@ -7,7 +7,7 @@
 use crate::apigw::event::{self, Kind};
 use crate::apigw::response::{self, ContextClaim, Format, Response};
 use crate::jwt::claims::{self, Policy, Valid};
-use crate::jwt::header;
+use crate::jwt::header::{self, AlgSet};
 use crate::jwt::json::{PADDING, Parser, Value};
 use crate::jwt::keys::KeySet;
 use crate::jwt::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
@@ -55,20 +55,23 @@ impl Store for NoStore {
     }
 }
 
-/// Everything configured at cold start.
+/// Everything configured at cold start, fixed from then on: built once by
+/// [`Authorizer::new`] (the configuration does it), then only read.
 #[derive(Clone, Debug)]
 pub struct Authorizer {
-    pub keys: KeySet,
-    pub policy: Policy,
+    keys: KeySet,
+    /// The header's `alg` allowlist (`JWT_ALGORITHMS`).
+    algorithms: AlgSet,
+    policy: Policy,
     /// Claims forwarded in the response context (`JWT_CONTEXT_CLAIMS`); `sub` always is.
-    pub context: Vec<ContextClaim>,
+    context: Vec<ContextClaim>,
     /// The cookie read from a `Cookie` header identity source (`JWT_TOKEN_COOKIE`).
-    pub cookie: Option<String>,
+    cookie: Option<String>,
     /// The header a REST REQUEST event's token is read from (`JWT_TOKEN_HEADER`): it must be
     /// the authorizer's identity source.
-    pub token_header: String,
+    token_header: String,
     /// How 2.0 events are answered (`JWT_RESPONSE_FORMAT`).
-    pub format: Format,
+    format: Format,
 }
 
 /// A refusal: the reason, and the subject when it is known and authentic (claims-stage
@@ -144,6 +147,55 @@ pub struct Handled {
 }
 
 impl Authorizer {
+    /// The authorizer for these settings (see the fields' variables in
+    /// [`config`](crate::function::config), which calls this).
+    pub fn new(
+        keys: KeySet,
+        algorithms: AlgSet,
+        policy: Policy,
+        context: Vec<ContextClaim>,
+        cookie: Option<String>,
+        token_header: String,
+        format: Format,
+    ) -> Authorizer {
+        Authorizer { keys, algorithms, policy, context, cookie, token_header, format }
+    }
+
+    /// The public keys tokens are verified with.
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    /// The `alg` values a token's header may name (`JWT_ALGORITHMS`).
+    pub fn algorithms(&self) -> AlgSet {
+        self.algorithms
+    }
+
+    /// What a token's claims must satisfy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The claims forwarded in the response context (`JWT_CONTEXT_CLAIMS`).
+    pub fn context(&self) -> &[ContextClaim] {
+        &self.context
+    }
+
+    /// The cookie read from a `Cookie` header identity source (`JWT_TOKEN_COOKIE`).
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref()
+    }
+
+    /// The header a REST REQUEST event's token is read from (`JWT_TOKEN_HEADER`).
+    pub fn token_header(&self) -> &str {
+        &self.token_header
+    }
+
+    /// How 2.0 events are answered (`JWT_RESPONSE_FORMAT`).
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// Verifies `token` at `now` (Unix seconds). On success, calls `on_valid` with the
     /// claims and what validation found (subject, expiry) while they are still borrowed from
     /// the scratch buffers.
@@ -175,7 +227,7 @@ impl Authorizer {
         let key = s
             .parser
             .parse(&mut s.header, len, |h| {
-                let h = header::parse(h, self.policy.algorithms)?;
+                let h = header::parse(h, self.algorithms)?;
                 Ok::<_, Reason>((self.keys.select(h.kid, h.alg)?, h.alg))
             })
             .and_then(|r| r);

@@ -102,7 +102,7 @@ fn ring_allocations(a: &Authorizer, token: &str) -> usize {
     let (input, sig) = token.rsplit_once('.').unwrap();
     let mut buf = [0u8; 512];
     let sig = jwt_authorizer::jwt::b64::decode(sig.as_bytes(), &mut buf).unwrap().to_vec();
-    let key = a.keys.select(None, Alg::RS256).unwrap();
+    let key = a.keys().select(None, Alg::RS256).unwrap();
     let ring_key = RsaPublicKeyComponents { n: key.modulus(), e: key.exponent() };
     assert!(ring_key.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &sig).is_ok());
     let (n, r) = count(|| ring_key.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &sig));

@@ -146,7 +146,7 @@ fn unusable_jwks_entries_are_skipped_with_a_warning() {
             loaded.warnings
         );
     }
-    assert_eq!(loaded.authorizer.keys.len(), 1);
+    assert_eq!(loaded.authorizer.keys().len(), 1);
     let auth = loaded.authorizer;
     assert_eq!(decide(&auth, &signed("rsa2048-a", Some("key-a"))), Ok(()));
     assert_eq!(decide(&auth, &signed("rsa2048-b", Some("enc-b"))), Err(Reason::UnknownKid));

@@ -452,7 +452,7 @@ fn predict(header: &J, claims: &J, texts: [&str; 2], signed_with: Alg, token_len
     if signed_with != Alg::RS256 {
         return Err("signed with another algorithm than the header names".into());
     }
-    oracle::claims_verdict(&to_value(claims), &FIXTURE.simple.policy, NOW).map_err(str::to_owned)
+    oracle::claims_verdict(&to_value(claims), FIXTURE.simple.policy(), NOW).map_err(str::to_owned)
 }
 
 fn depth(j: &J) -> usize {

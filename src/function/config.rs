@@ -260,7 +260,6 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         ));
     }
     let policy = Policy {
-        algorithms,
         issuers: list("JWT_ISSUER", get("JWT_ISSUER"))?,
         audiences: list("JWT_AUDIENCE", get("JWT_AUDIENCE"))?,
         authorized_parties: list("JWT_AUTHORIZED_PARTIES", get("JWT_AUTHORIZED_PARTIES"))?,
@@ -269,7 +268,7 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     };
     let cache = decision_cache(&env)?;
     let metrics = crate::function::metrics::MetricsConfig::from_env(&env)?;
-    let authorizer = Authorizer { keys, policy, context, cookie, token_header, format };
+    let authorizer = Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format);
     Ok(Loaded { authorizer, cache, metrics, warnings })
 }
 

@@ -3,7 +3,6 @@
 //! Runs only behind a verified signature. The clock is an argument (`now`, Unix seconds):
 //! nothing here reads it. Settings are plain data; [`Policy::default`] states the defaults.
 
-use crate::jwt::header::AlgSet;
 use crate::jwt::json::Value;
 use crate::jwt::path;
 use crate::reason::Reason;
@@ -16,12 +15,10 @@ pub const MAX_SUB_LEN: usize = 255;
 /// Largest configurable clock skew, in seconds.
 pub const MAX_LEEWAY: u64 = 300;
 
-/// What a token must satisfy. `Default`: RS256 only, no issuer/audience/azp configured
+/// What a token's claims must satisfy. `Default`: no issuer/audience/azp configured
 /// (so tokens carrying `aud` are refused), 5 s leeway, no rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
-    /// Accepted `alg` values (`JWT_ALGORITHMS`).
-    pub algorithms: AlgSet,
     /// `iss` must equal one of these when non-empty (`JWT_ISSUER`).
     pub issuers: Vec<String>,
     /// `aud` must contain one of these when non-empty (`JWT_AUDIENCE`).
@@ -37,7 +34,6 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            algorithms: AlgSet::default(),
             issuers: Vec::new(),
             audiences: Vec::new(),
             authorized_parties: Vec::new(),
