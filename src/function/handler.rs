@@ -10,7 +10,6 @@ use crate::function::config::ConfigError;
 use crate::function::metrics::{CacheUse, Metrics, MetricsConfig, Sample, SharedMetrics, write_line};
 use crate::function::runtime::{self, Client, Invocation, Outcome};
 use crate::log;
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -36,20 +35,6 @@ pub(crate) fn finish(handled: Handled, event: &[u8], ctx: &log::Context<'_>) -> 
         None => {}
     }
     handled.response.to_json()
-}
-
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// Decides on one raw event without a cache and logs the verdict; returns the response
-/// body (`null` for `Unauthorized`).
-pub fn respond(authorizer: &Authorizer, event: &[u8]) -> bytes::Bytes {
-    let handled = SCRATCH.with_borrow_mut(|scratch| authorizer.handle(event, now(), scratch));
-    match finish(handled, event, &log::Context::default()) {
-        Some(json) => json.into(),
-        None => bytes::Bytes::from_static(b"null"),
-    }
 }
 
 /// The function's state between invocations: the authorizer with its decision cache, the
