@@ -6,6 +6,7 @@
 
 use crate::apigw::event::{self, Kind};
 use crate::apigw::response::{self, ContextClaim, Format, Response};
+use crate::jwt::Rejection;
 use crate::jwt::claims::{self, Policy, Valid};
 use crate::jwt::header::{self, AlgSet};
 use crate::jwt::json::{PADDING, Parser, Value};
@@ -85,6 +86,12 @@ pub struct Denial {
 impl From<Reason> for Denial {
     fn from(reason: Reason) -> Self {
         Denial { reason, sub: None }
+    }
+}
+
+impl From<Rejection> for Denial {
+    fn from(rejection: Rejection) -> Self {
+        Denial { reason: rejection.into(), sub: None }
     }
 }
 
@@ -228,20 +235,20 @@ impl Authorizer {
             .parser
             .parse(&mut s.header, len, |h| {
                 let h = header::parse(h, self.algorithms)?;
-                Ok::<_, Reason>((self.keys.select(h.kid, h.alg)?, h.alg))
+                Ok::<_, Rejection>((self.keys.select(h.kid, h.alg)?, h.alg))
             })
             .and_then(|r| r);
         let (key, alg) = key?;
         // Signature (RFC 7515 §5.2 step 8); a wrong-length signature is simply wrong.
         let mut sig = [0u8; MAX_SIGNATURE_LEN];
-        let sig = b64::decode(parts.signature, &mut sig).map_err(|_| Reason::BadSignature)?;
+        let sig = b64::decode(parts.signature, &mut sig).map_err(|_| Rejection::BadSignature)?;
         s.work.verifications += 1;
         verify::verify(key, alg, parts.signing_input, sig)?;
         // Claims, behind a verified signature.
         let len = b64::decode(parts.claims, &mut s.claims)?.len();
         let checked = s.parser.parse(&mut s.claims, len, |c| match claims::validate(c, &self.policy, now) {
             Ok(valid) => Ok(on_valid(c, valid)),
-            Err(reason) => Err(Denial { reason, sub: claims::subject(c).map(Into::into) }),
+            Err(rejection) => Err(Denial { reason: rejection.into(), sub: claims::subject(c).map(Into::into) }),
         });
         checked?
     }

@@ -17,7 +17,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jwt_authorizer::jwt::claims::{self, Policy, Rule};
 use jwt_authorizer::jwt::json::{PADDING, Parser};
 use jwt_authorizer::jwt::mint::Signer;
-use jwt_authorizer::{Authorizer, Reason, Scratch, function::config};
+use jwt_authorizer::jwt::Rejection;
+use jwt_authorizer::{Authorizer, Scratch, function::config};
 use ring::signature::{self, KeyPair as _, RsaKeyPair, RsaPublicKeyComponents, UnparsedPublicKey};
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -113,7 +114,7 @@ pub fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 static PARSER: LazyLock<Mutex<Parser>> = LazyLock::new(|| Mutex::new(Parser::with_capacity(4096)));
 
 /// `claims::validate` on raw claims JSON, parsed in place by the crate's `json::Parser`.
-pub fn validate_claims(claims: &[u8], policy: &Policy, now: u64) -> Result<String, Reason> {
+pub fn validate_claims(claims: &[u8], policy: &Policy, now: u64) -> Result<String, Rejection> {
     let mut buf = claims.to_vec();
     buf.resize(claims.len() + PADDING, 0);
     let mut parser = PARSER.lock().unwrap_or_else(|p| p.into_inner());

@@ -249,6 +249,7 @@ mod tests {
             .parse(&mut buf, len, |v| {
                 read_from(v, source).map(|r| (r.kind, r.token.map(String::from), r.arn.map(String::from)))
             })
+            .map_err(Reason::from)
             .and_then(|r| r)
     }
 

@@ -2,8 +2,8 @@
 //!
 //! `jku`, `x5u`, `jwk` and `x5c` are never read: keys come only from configuration.
 
+use crate::jwt::Rejection;
 use crate::jwt::json::Value;
-use crate::reason::Reason;
 
 /// A JWS `alg` this crate can verify (RFC 7518 §3.1). HMAC, ECDSA and `none` are not here:
 /// keys come from configuration as RSA public keys, so no token can select another mechanism.
@@ -72,9 +72,9 @@ pub struct Header<'b> {
 }
 
 /// Checks the decoded header against the allowlist.
-pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, Reason> {
+pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, Rejection> {
     if !header.is_object() {
-        return Err(Reason::BadJson);
+        return Err(Rejection::BadJson);
     }
     header.check_unique_members()?; // RFC 7515 §4: names MUST be unique
     // RFC 7515 §4.1.1 / RFC 8725 §3.1: the algorithm must be one we allow; "none" never is.
@@ -83,17 +83,17 @@ pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, R
         .and_then(|v| v.as_str())
         .and_then(Alg::from_name)
         .filter(|a| allowed.contains(*a))
-        .ok_or(Reason::AlgNotAllowed)?;
+        .ok_or(Rejection::AlgNotAllowed)?;
     // RFC 7515 §4.1.11: we understand no extensions, so any `crit` makes the JWS invalid.
     if header.get("crit").is_some() {
-        return Err(Reason::CritHeader);
+        return Err(Rejection::CritHeader);
     }
     if header.get("typ").is_some_and(|typ| !typ.as_str().is_some_and(known_type)) {
-        return Err(Reason::BadType);
+        return Err(Rejection::BadType);
     }
     let kid = match header.get("kid") {
         None => None,
-        Some(v) => Some(v.as_str().ok_or(Reason::MalformedKid)?),
+        Some(v) => Some(v.as_str().ok_or(Rejection::MalformedKid)?),
     };
     Ok(Header { alg, kid })
 }
@@ -115,7 +115,7 @@ mod tests {
     use super::*;
     use crate::jwt::json::{PADDING, Parser};
 
-    fn check(json: &str) -> Result<(Alg, Option<String>), Reason> {
+    fn check(json: &str) -> Result<(Alg, Option<String>), Rejection> {
         let mut buf = json.as_bytes().to_vec();
         let len = buf.len();
         buf.resize(len + PADDING, 0);
@@ -147,15 +147,15 @@ mod tests {
     #[test]
     fn refuses_every_other_algorithm_before_crypto() {
         for alg in [r#""none""#, r#""None""#, r#""HS256""#, r#""RS512""#, r#""rs256""#, "null", "256", r#"["RS256"]"#] {
-            assert_eq!(check(&format!(r#"{{"alg":{alg}}}"#)), Err(Reason::AlgNotAllowed), "{alg}");
+            assert_eq!(check(&format!(r#"{{"alg":{alg}}}"#)), Err(Rejection::AlgNotAllowed), "{alg}");
         }
-        assert_eq!(check(r#"{"typ":"JWT"}"#), Err(Reason::AlgNotAllowed));
+        assert_eq!(check(r#"{"typ":"JWT"}"#), Err(Rejection::AlgNotAllowed));
     }
 
     #[test]
     fn refuses_crit_bad_typ_bad_kid_duplicates_and_non_objects() {
-        assert_eq!(check(r#"{"alg":"RS256","crit":["exp"],"exp":1}"#), Err(Reason::CritHeader));
-        assert_eq!(check(r#"{"alg":"RS256","typ":"JWE"}"#), Err(Reason::BadType));
+        assert_eq!(check(r#"{"alg":"RS256","crit":["exp"],"exp":1}"#), Err(Rejection::CritHeader));
+        assert_eq!(check(r#"{"alg":"RS256","typ":"JWE"}"#), Err(Rejection::BadType));
         for bad in [
             r#""application/jose""#,
             r#""text/jwt""#,
@@ -169,13 +169,13 @@ mod tests {
             r#"1"#,
             r#"null"#,
         ] {
-            assert_eq!(check(&format!(r#"{{"alg":"RS256","typ":{bad}}}"#)), Err(Reason::BadType), "{bad}");
+            assert_eq!(check(&format!(r#"{{"alg":"RS256","typ":{bad}}}"#)), Err(Rejection::BadType), "{bad}");
         }
-        assert_eq!(check(r#"{"alg":"RS256","kid":7}"#), Err(Reason::MalformedKid));
-        assert_eq!(check(r#"{"alg":"RS256","alg":"RS256"}"#), Err(Reason::DuplicateMember));
-        assert_eq!(check(r#"{"alg":"HS256","alg":"RS256"}"#), Err(Reason::DuplicateMember));
-        assert_eq!(check(r#"["RS256"]"#), Err(Reason::BadJson));
-        assert_eq!(check(r#""RS256""#), Err(Reason::BadJson));
+        assert_eq!(check(r#"{"alg":"RS256","kid":7}"#), Err(Rejection::MalformedKid));
+        assert_eq!(check(r#"{"alg":"RS256","alg":"RS256"}"#), Err(Rejection::DuplicateMember));
+        assert_eq!(check(r#"{"alg":"HS256","alg":"RS256"}"#), Err(Rejection::DuplicateMember));
+        assert_eq!(check(r#"["RS256"]"#), Err(Rejection::BadJson));
+        assert_eq!(check(r#""RS256""#), Err(Rejection::BadJson));
     }
 
     #[test]

@@ -14,7 +14,11 @@ pub mod keys;
 pub mod mint;
 /// Claim paths (`metadata.role`, `"https://example.com/roles"`) for rules and context.
 pub mod path;
+/// Why the core refused a token (the crate's `Reason` converts from it).
+pub mod rejection;
 /// Compact JWS → three segments (size limit first).
 pub mod token;
 /// The signature check with `ring`.
 pub mod verify;
+
+pub use rejection::Rejection;

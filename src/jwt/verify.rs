@@ -2,9 +2,9 @@
 //!
 //! The policy is named once per algorithm in [`params`]; a failure carries no detail.
 
+use crate::jwt::Rejection;
 use crate::jwt::header::Alg;
 use crate::jwt::keys::Key;
-use crate::reason::Reason;
 use ring::signature::{self, RsaParameters};
 
 /// The verification policy for each algorithm: 2048–8192-bit moduli only.
@@ -20,6 +20,6 @@ fn params(alg: Alg) -> &'static RsaParameters {
 }
 
 /// RFC 7515 §5.2 step 8: validate the signature over `signing_input` (`header.claims`).
-pub fn verify(key: &Key, alg: Alg, signing_input: &[u8], signature: &[u8]) -> Result<(), Reason> {
-    key.components().verify(params(alg), signing_input, signature).map_err(|_| Reason::BadSignature)
+pub fn verify(key: &Key, alg: Alg, signing_input: &[u8], signature: &[u8]) -> Result<(), Rejection> {
+    key.components().verify(params(alg), signing_input, signature).map_err(|_| Rejection::BadSignature)
 }
