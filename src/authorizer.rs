@@ -20,13 +20,10 @@ use serde_json::Map;
 /// requires one in every policy answer ("Output from an API Gateway Lambda authorizer").
 pub const UNKNOWN_PRINCIPAL: &str = "anonymous";
 
-/// Largest event accepted (authorizer events carry headers, never a body); larger → deny,
-/// so one huge event cannot grow the reused buffers without bound.
-pub const MAX_EVENT_LEN: usize = 1024 * 1024;
-
-/// Where an authorizer keeps and finds its decisions: one worker's [`DecisionCache`](crate::cache::DecisionCache)
-/// (`&mut`, no lock), or the shared cache ([`&SharedCache`](crate::shared_cache::SharedCache), a lock per lookup and per store,
-/// never held across a verification).
+/// Where an authorizer keeps and finds its decisions: one worker's
+/// [`DecisionCache`](crate::cache::DecisionCache) (`&mut`, no lock), or the shared cache
+/// ([`&SharedCache`](crate::shared_cache::SharedCache), a lock per lookup and per store, never
+/// held across a verification).
 pub trait Store {
     /// Whether `token` is known to authorize at `now`.
     fn allows(&mut self, token: &[u8], now: u64) -> bool;
@@ -293,7 +290,7 @@ impl Authorizer {
     }
 
     fn handle_in<C: Store>(&self, event: &[u8], now: u64, scratch: &mut Scratch, cache: Option<&mut C>) -> Handled {
-        if event.len() > MAX_EVENT_LEN {
+        if event.len() > event::MAX_EVENT_LEN {
             return self.refuse_event(Reason::BadEvent);
         }
         let Scratch { token, events, event: buf } = scratch;

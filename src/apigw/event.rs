@@ -27,6 +27,10 @@
 use crate::jwt::json::Value;
 use crate::reason::Reason;
 
+/// Largest event accepted (authorizer events carry headers, never a body); larger → deny,
+/// so one huge event cannot grow the reused buffers without bound.
+pub const MAX_EVENT_LEN: usize = 1024 * 1024;
+
 /// The header REST REQUEST events are read from when `JWT_TOKEN_HEADER` is unset.
 pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 

@@ -135,7 +135,7 @@ pub fn run(function: &mut Function, client: &mut Client) -> runtime::Error {
 /// the same `Runtime.ConfigError`, so the caller sees the variable named either way. The
 /// process exits non-zero after this in every case.
 pub fn report_init_error(error: &ConfigError) {
-    log::config_error(error);
+    log::config_error(&error.to_string(), &error.var, &error.problem);
     let Ok(mut client) = Client::from_env() else { return };
     let message = error.to_string();
     match client.init_error("Runtime.ConfigError", &message) {
