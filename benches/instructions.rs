@@ -69,7 +69,7 @@ fn handle_cached(r: &'static mut Ready) -> Option<String> {
     black_box(r.cached.handle(event, r.f.now, &mut r.scratch).response.to_json())
 }
 
-/// The function's own per-invocation step (`lambda::Function::reply`: decision, logging,
+/// The function's own per-invocation step (`function::handler::Function::reply`: decision, logging,
 /// response JSON), without and with metrics: what metrics cost is the difference.
 struct Replying {
     f: Fixture,
