@@ -484,30 +484,19 @@ pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Outcome<
     }
 }
 
+/// The one test Runtime API server, shared with the integration tests.
+#[cfg(test)]
+#[path = "../../tests/common/runtime_api.rs"]
+mod test_runtime_api;
+
 #[cfg(test)]
 mod tests {
+    use super::test_runtime_api::{ACK, Action, Recorded as Seen, RuntimeApi};
     use super::*;
-    use std::io::{BufRead, BufReader};
     use std::net::TcpListener;
     use std::sync::mpsc;
     use std::thread;
     use std::time::Instant;
-
-    /// One request as the test server saw it.
-    #[derive(Debug, Clone)]
-    struct Seen {
-        conn: usize,
-        method: String,
-        path: String,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    }
-
-    impl Seen {
-        fn header(&self, name: &str) -> Option<&str> {
-            self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-        }
-    }
 
     /// What the server answers to each request, in order: raw bytes written as they are
     /// (so tests can send chunked bodies, closes, junk). `None`: close the connection
@@ -528,70 +517,14 @@ mod tests {
     }
 
     fn ack() -> Option<Vec<u8>> {
-        Some(
-            b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
-                .to_vec(),
-        )
+        Some(ACK.to_vec())
     }
 
-    /// A local Runtime API that plays `script` and reports every request it reads.
-    fn server(script: Script) -> (String, mpsc::Receiver<Seen>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut script = script.into_iter();
-            for (conn, stream) in listener.incoming().enumerate() {
-                let Ok(stream) = stream else { return };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut writer = stream;
-                while let Some(seen) = read_request(&mut reader, conn) {
-                    let _ = tx.send(seen);
-                    match script.next() {
-                        Some(Some(bytes)) => {
-                            if writer.write_all(&bytes).is_err() {
-                                break;
-                            }
-                            // No length: the body ends when the server closes (RFC 9112 §6.3).
-                            let framed = |h: &[u8]| bytes.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
-                            if !framed(b"content-length") && !framed(b"transfer-encoding") {
-                                break;
-                            }
-                        }
-                        Some(None) | None => break, // close this connection
-                    }
-                    if script.len() == 0 {
-                        break; // nothing more to say: close (a truncated answer ends here)
-                    }
-                }
-            }
-        });
-        (addr, rx)
-    }
-
-    fn read_request(r: &mut BufReader<TcpStream>, conn: usize) -> Option<Seen> {
-        let mut first = String::new();
-        if r.read_line(&mut first).ok()? == 0 {
-            return None;
-        }
-        let mut it = first.split_whitespace();
-        let (method, path) = (it.next()?.to_owned(), it.next()?.to_owned());
-        let mut headers = Vec::new();
-        loop {
-            let mut l = String::new();
-            r.read_line(&mut l).ok()?;
-            let l = l.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            let (k, v) = l.split_once(':')?;
-            headers.push((k.trim().to_owned(), v.trim().to_owned()));
-        }
-        let len =
-            headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.parse().unwrap());
-        let mut body = vec![0; len.unwrap_or(0)];
-        r.read_exact(&mut body).ok()?;
-        Some(Seen { conn, method, path, headers, body })
+    /// The shared test Runtime API playing `script`; its address, and the server (it reports
+    /// every request it reads).
+    fn server(script: Script) -> (String, RuntimeApi) {
+        let api = RuntimeApi::scripted(script);
+        (api.addr.to_string(), api)
     }
 
     #[test]
@@ -661,7 +594,7 @@ mod tests {
             assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"{\"ok\":true}".to_vec())).unwrap(), 202);
         }
         assert_eq!(c.connections(), 1, "the acknowledgement is read, so the connection is reused");
-        let all: Vec<Seen> = seen.try_iter().collect();
+        let all: Vec<Seen> = seen.drain().into_iter().collect();
         assert_eq!(all.len(), 10);
         assert!(all.iter().all(|s| s.conn == 0));
         assert_eq!((all[0].method.as_str(), all[0].path.as_str()), ("GET", NEXT));
@@ -680,7 +613,7 @@ mod tests {
         let out = Outcome::Error { error_type: "Unauthorized", message: "Unauthorized" };
         assert_eq!(c.post_outcome(&inv, &out).unwrap(), 202);
         assert_eq!(c.init_error("Runtime.ConfigError", "invalid configuration: JWT_X: \"bad\"").unwrap(), 202);
-        let all: Vec<Seen> = seen.try_iter().collect();
+        let all: Vec<Seen> = seen.drain().into_iter().collect();
         let err = &all[1];
         assert_eq!(err.path, "/2018-06-01/runtime/invocation/abc-1/error");
         assert_eq!(err.header("Lambda-Runtime-Function-Error-Type"), Some("unhandled"));
@@ -712,7 +645,7 @@ mod tests {
         assert_eq!(c.connections(), 2);
         // the server now closes without answering the POST: reconnect once, then fail cleanly
         assert!(c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).is_err());
-        let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
+        let conns: Vec<usize> = seen.drain().into_iter().map(|s| s.conn).collect();
         assert_eq!(&conns[..3], &[0, 0, 1]);
     }
 
@@ -728,7 +661,7 @@ mod tests {
         let status = c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec()));
         assert_eq!(status.unwrap(), 202);
         assert_eq!(c.connections(), 2);
-        let posts: Vec<Seen> = seen.try_iter().filter(|s| s.method == "POST").collect();
+        let posts: Vec<Seen> = seen.drain().into_iter().filter(|s| s.method == "POST").collect();
         assert_eq!(posts.last().unwrap().conn, 1);
     }
 
@@ -780,7 +713,7 @@ mod tests {
         });
         assert!(matches!(r, Error::Status(500)), "{r:?}");
         assert_eq!(traces, ["Root=1-abc;Sampled=0"; 2]);
-        let posts: Vec<Seen> = seen.try_iter().filter(|s| s.method == "POST").collect();
+        let posts: Vec<Seen> = seen.drain().into_iter().filter(|s| s.method == "POST").collect();
         assert_eq!(posts[0].path, "/2018-06-01/runtime/invocation/a/response");
         assert_eq!(posts[1].path, "/2018-06-01/runtime/invocation/b/error");
         let body: serde_json::Value = serde_json::from_slice(&posts[1].body).unwrap();
@@ -795,7 +728,7 @@ mod tests {
         if r.is_ok() {
             let _ = c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec()));
         }
-        (r, seen.try_iter().collect())
+        (r, seen.drain().into_iter().collect())
     }
 
     #[test]
@@ -867,55 +800,30 @@ mod tests {
         c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).unwrap();
         c.next(&mut inv).unwrap();
         assert_eq!((inv.request_id.as_str(), c.connections()), ("a-3", 3));
-        let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
+        let conns: Vec<usize> = seen.drain().into_iter().map(|s| s.conn).collect();
         assert_eq!(conns, [0, 0, 1, 1, 2]);
     }
 
     /// A Runtime API that reads one request per connection and answers it with `answer`
     /// one byte every `every` (up to 30 s), or not at all when `answer` is empty — except
     /// the connections numbered in `fine`, answered at once with an acknowledgement.
-    fn slow_server(answer: &'static [u8], every: Duration, fine: &'static [usize]) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        thread::spawn(move || {
-            for (n, stream) in listener.incoming().enumerate() {
-                let Ok(stream) = stream else { return };
-                thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut writer = stream;
-                    if read_request(&mut reader, n).is_none() {
-                        return;
-                    }
-                    if fine.contains(&n) {
-                        let _ = writer.write_all(&ack().unwrap());
-                        return;
-                    }
-                    let start = Instant::now();
-                    let mut bytes = answer.iter().cycle();
-                    while start.elapsed() < Duration::from_secs(30) {
-                        if let Some(b) = bytes.next().filter(|_| !answer.is_empty())
-                            && writer.write_all(&[*b]).is_err()
-                        {
-                            return;
-                        }
-                        thread::sleep(every);
-                    }
-                });
-            }
-        });
-        addr
+    fn slow_server(answer: &'static [u8], every: Duration, fine: &'static [usize]) -> RuntimeApi {
+        RuntimeApi::serve(move |conn, _| match fine.contains(&conn.n) {
+            true => Action::WriteThenClose(ACK.to_vec()),
+            false => Action::Trickle(answer.to_vec(), every),
+        })
     }
 
     #[test]
     fn the_deadline_bounds_the_whole_answer_against_a_trickling_server() {
         // One header byte every 50 ms, forever: each read succeeds, so only a deadline on
         // the whole answer stops it.
-        let addr = slow_server(
+        let api = slow_server(
             b"HTTP/1.1 202 Accepted\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             Duration::from_millis(50),
             &[],
         );
-        let mut c = Client::new(&addr);
+        let mut c = Client::new(&api.addr.to_string());
         let inv = Invocation {
             request_id: "slow-1".into(),
             deadline: Some(Instant::now() + Duration::from_millis(800)),
@@ -933,20 +841,21 @@ mod tests {
         // The first two connections get no answer (as `cargo lambda watch` sometimes did);
         // the third is answered: the report arrives, within the budget.
         for _ in 0..3 {
-            let addr = slow_server(b"", Duration::from_millis(50), &[2]);
-            let mut c = Client::new(&addr);
+            let api = slow_server(b"", Duration::from_millis(50), &[2]);
+            let mut c = Client::new(&api.addr.to_string());
             let start = Instant::now();
             assert_eq!(c.init_error("Runtime.ConfigError", "invalid configuration: JWT_X").unwrap(), 202);
             assert!(start.elapsed() < INIT_ERROR_BUDGET);
             assert_eq!(c.connections(), 3);
         }
         // Answered slowly (one byte every 10 ms: ~1 s) but within an attempt: one connection.
-        let addr = slow_server(ACK_BYTES, Duration::from_millis(10), &[]);
-        let mut c = Client::new(&addr);
+        let api = slow_server(ACK_BYTES, Duration::from_millis(10), &[]);
+        let mut c = Client::new(&api.addr.to_string());
         assert_eq!(c.init_error("Runtime.ConfigError", "x").unwrap(), 202);
         assert_eq!(c.connections(), 1);
         // Never answered: an error once the budget is spent, not a hang.
-        let addr = slow_server(b"", Duration::from_millis(50), &[]);
+        let api = slow_server(b"", Duration::from_millis(50), &[]);
+        let addr = api.addr.to_string();
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || tx.send(Client::new(&addr).init_error("Runtime.ConfigError", "x").is_err()));
         let failed = rx.recv_timeout(INIT_ERROR_BUDGET + Duration::from_secs(3));

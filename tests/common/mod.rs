@@ -4,6 +4,8 @@
 //! Nothing here reads the clock: every decision is taken at [`NOW`].
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod runtime_api;
+
 use jwt_authorizer::function::config::{self, ConfigError};
 use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::mint::Signer;
