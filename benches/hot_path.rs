@@ -9,9 +9,11 @@ mod common;
 
 use common::{AZP, Fixture, PeerClaims};
 use criterion::{Criterion, criterion_group, criterion_main};
+use jwt_authorizer::Scratch;
+use jwt_authorizer::apigw::event;
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
 use jwt_authorizer::jwt::json::{PADDING, Parser};
-use jwt_authorizer::{Scratch, apigw::event, jwt::b64, jwt::claims, jwt::header, jwt::token, jwt::verify};
+use jwt_authorizer::jwt::{b64, claims, header, token, verify};
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use std::hint::black_box;
 

@@ -12,8 +12,8 @@ use crate::jwt::header::{self, AlgSet};
 use crate::jwt::json::{PADDING, Parser, Value};
 use crate::jwt::keys::KeySet;
 use crate::jwt::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
+use crate::jwt::{b64, verify};
 use crate::reason::Reason;
-use crate::{jwt::b64, jwt::verify};
 use serde_json::Map;
 
 /// The `principalId` of a `Deny` when the caller is not known (no authentic `sub`): AWS

@@ -4,8 +4,9 @@
 //! its decision cache (see docs/performance.md for why).
 #![forbid(unsafe_code)]
 use jwt_authorizer::function::metrics::SharedMetrics;
+use jwt_authorizer::function::{config, handler, runtime, workers};
+use jwt_authorizer::log;
 use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
-use jwt_authorizer::{function::config, function::handler, function::runtime, function::workers, log};
 use std::process::ExitCode;
 use std::sync::Arc;
 
