@@ -69,27 +69,34 @@ fn handle_cached(r: &'static mut Ready) -> Option<String> {
     black_box(r.cached.handle(event, r.f.now, &mut r.scratch).response.to_json())
 }
 
-/// The function's own per-invocation step (`lambda::Function::reply`: decision, logging,
+/// The function's own per-invocation step (`function::handler::Function::reply`: decision, logging,
 /// response JSON), without and with metrics: what metrics cost is the difference.
 struct Replying {
     f: Fixture,
-    plain: jwt_authorizer::lambda::Function,
-    metered: jwt_authorizer::lambda::Function,
+    plain: jwt_authorizer::function::handler::Function,
+    metered: jwt_authorizer::function::handler::Function,
 }
 
 fn replying(cache: bool) -> &'static mut Replying {
-    use jwt_authorizer::metrics::{Metrics, MetricsConfig, SharedMetrics};
+    use jwt_authorizer::function::metrics::{Metrics, MetricsConfig, SharedMetrics};
     let f = Fixture::new();
     let new_cache = || if cache { DecisionCache::new(128, 300) } else { DecisionCache::disabled() };
     let config = MetricsConfig { namespace: "Bench".into(), interval_seconds: 3600 };
     let metrics = std::sync::Arc::new(SharedMetrics::new(Metrics::new(config, "bench", u64::MAX / 2)));
-    let plain = jwt_authorizer::lambda::Function::new(f.authorizer.clone(), new_cache());
-    let metered = jwt_authorizer::lambda::Function::new(f.authorizer.clone(), new_cache()).with_metrics(metrics);
+    let plain = jwt_authorizer::function::handler::Function::new(f.authorizer.clone(), new_cache());
+    let metered =
+        jwt_authorizer::function::handler::Function::new(f.authorizer.clone(), new_cache()).with_metrics(metrics);
     let mut r = Replying { f, plain, metered };
     let ctx = jwt_authorizer::log::Context::default();
     for _ in 0..2 {
-        assert!(matches!(r.plain.reply(&r.f.event, r.f.now, &ctx), jwt_authorizer::runtime::Reply::Response(_)));
-        assert!(matches!(r.metered.reply(&r.f.event, r.f.now, &ctx), jwt_authorizer::runtime::Reply::Response(_)));
+        assert!(matches!(
+            r.plain.reply(&r.f.event, r.f.now, &ctx),
+            jwt_authorizer::function::runtime::Outcome::Response(_)
+        ));
+        assert!(matches!(
+            r.metered.reply(&r.f.event, r.f.now, &ctx),
+            jwt_authorizer::function::runtime::Outcome::Response(_)
+        ));
     }
     Box::leak(Box::new(r))
 }
@@ -105,14 +112,14 @@ fn replying_cached() -> &'static mut Replying {
 #[library_benchmark]
 #[bench::uncached(setup = replying_uncached)]
 #[bench::cached(setup = replying_cached)]
-fn reply(r: &'static mut Replying) -> jwt_authorizer::runtime::Reply {
+fn reply(r: &'static mut Replying) -> jwt_authorizer::function::runtime::Outcome<'static> {
     black_box(r.plain.reply(black_box(&r.f.event), r.f.now, &jwt_authorizer::log::Context::default()))
 }
 
 #[library_benchmark]
 #[bench::uncached(setup = replying_uncached)]
 #[bench::cached(setup = replying_cached)]
-fn reply_metrics(r: &'static mut Replying) -> jwt_authorizer::runtime::Reply {
+fn reply_metrics(r: &'static mut Replying) -> jwt_authorizer::function::runtime::Outcome<'static> {
     black_box(r.metered.reply(black_box(&r.f.event), r.f.now, &jwt_authorizer::log::Context::default()))
 }
 

@@ -4,46 +4,72 @@
 //! selection), signature, and only then the claims — nothing about the claims is looked at,
 //! or told, before the signature holds.
 
-use crate::cache::DecisionCache;
-use crate::claims::{self, Policy};
-use crate::event::{self, Kind};
-use crate::header;
-use crate::json::{PADDING, Parser, Value};
-use crate::keys::KeySet;
+use crate::apigw::event::{self, Kind};
+use crate::apigw::response::{self, ContextClaim, Format, Response};
+use crate::jwt::Rejection;
+use crate::jwt::claims::{self, Policy, Valid};
+use crate::jwt::header::{self, AlgSet};
+use crate::jwt::json::{PADDING, Parser, Value};
+use crate::jwt::keys::KeySet;
+use crate::jwt::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
+use crate::jwt::{b64, verify};
 use crate::reason::Reason;
-use crate::response::{self, ContextClaim, Format, Response};
-use crate::shared_cache::Store;
-use crate::token::{self, MAX_SIGNATURE_LEN, MAX_TOKEN_LEN};
-use crate::{b64, verify};
 use serde_json::Map;
-
-/// A validated token's `exp` (present and numeric: validation required it).
-fn expiry(claims: Value<'_, '_>) -> f64 {
-    claims.get("exp").and_then(|v| v.as_f64()).unwrap_or(0.0)
-}
 
 /// The `principalId` of a `Deny` when the caller is not known (no authentic `sub`): AWS
 /// requires one in every policy answer ("Output from an API Gateway Lambda authorizer").
 pub const UNKNOWN_PRINCIPAL: &str = "anonymous";
 
-/// Largest event accepted (authorizer events carry headers, never a body); larger → deny,
-/// so one huge event cannot grow the reused buffers without bound.
-pub const MAX_EVENT_LEN: usize = 1024 * 1024;
+/// Where an authorizer keeps and finds its decisions: one worker's
+/// [`DecisionCache`](crate::cache::DecisionCache) (`&mut`, no lock), or the shared cache
+/// ([`&SharedCache`](crate::shared_cache::SharedCache), a lock per lookup and per store, never
+/// held across a verification).
+pub trait Store {
+    /// Whether `token` is known to authorize at `now`.
+    fn allows(&mut self, token: &[u8], now: u64) -> bool;
+    /// The stored answer (subject, context) for `token` at `now` in the given flavour.
+    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, serde_json::Value>)>;
+    /// Records an allow without a response (the `decide` path).
+    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64);
+    /// Records an allow with its response answer.
+    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, serde_json::Value>);
+}
 
-/// Everything configured at cold start.
+/// No store: [`Authorizer::handle`] decides every event afresh.
+enum NoStore {}
+
+impl Store for NoStore {
+    fn allows(&mut self, _: &[u8], _: u64) -> bool {
+        match *self {}
+    }
+    fn find_answer(&mut self, _: &[u8], _: u64, _: bool) -> Option<(String, Map<String, serde_json::Value>)> {
+        match *self {}
+    }
+    fn store_allow(&mut self, _: &[u8], _: u64, _: f64) {
+        match *self {}
+    }
+    fn store_answer(&mut self, _: &[u8], _: u64, _: f64, _: bool, _: &Map<String, serde_json::Value>) {
+        match *self {}
+    }
+}
+
+/// Everything configured at cold start, fixed from then on: built once by
+/// [`Authorizer::new`] (the configuration does it), then only read.
 #[derive(Clone, Debug)]
 pub struct Authorizer {
-    pub keys: KeySet,
-    pub policy: Policy,
+    keys: KeySet,
+    /// The header's `alg` allowlist (`JWT_ALGORITHMS`).
+    algorithms: AlgSet,
+    policy: Policy,
     /// Claims forwarded in the response context (`JWT_CONTEXT_CLAIMS`); `sub` always is.
-    pub context: Vec<ContextClaim>,
+    context: Vec<ContextClaim>,
     /// The cookie read from a `Cookie` header identity source (`JWT_TOKEN_COOKIE`).
-    pub cookie: Option<String>,
+    cookie: Option<String>,
     /// The header a REST REQUEST event's token is read from (`JWT_TOKEN_HEADER`): it must be
     /// the authorizer's identity source.
-    pub token_header: String,
+    token_header: String,
     /// How 2.0 events are answered (`JWT_RESPONSE_FORMAT`).
-    pub format: Format,
+    format: Format,
 }
 
 /// A refusal: the reason, and the subject when it is known and authentic (claims-stage
@@ -57,6 +83,12 @@ pub struct Denial {
 impl From<Reason> for Denial {
     fn from(reason: Reason) -> Self {
         Denial { reason, sub: None }
+    }
+}
+
+impl From<Rejection> for Denial {
+    fn from(rejection: Rejection) -> Self {
+        Denial { reason: rejection.into(), sub: None }
     }
 }
 
@@ -119,14 +151,64 @@ pub struct Handled {
 }
 
 impl Authorizer {
+    /// The authorizer for these settings (see the fields' variables in
+    /// [`config`](crate::function::config), which calls this).
+    pub fn new(
+        keys: KeySet,
+        algorithms: AlgSet,
+        policy: Policy,
+        context: Vec<ContextClaim>,
+        cookie: Option<String>,
+        token_header: String,
+        format: Format,
+    ) -> Authorizer {
+        Authorizer { keys, algorithms, policy, context, cookie, token_header, format }
+    }
+
+    /// The public keys tokens are verified with.
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    /// The `alg` values a token's header may name (`JWT_ALGORITHMS`).
+    pub fn algorithms(&self) -> AlgSet {
+        self.algorithms
+    }
+
+    /// What a token's claims must satisfy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The claims forwarded in the response context (`JWT_CONTEXT_CLAIMS`).
+    pub fn context(&self) -> &[ContextClaim] {
+        &self.context
+    }
+
+    /// The cookie read from a `Cookie` header identity source (`JWT_TOKEN_COOKIE`).
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref()
+    }
+
+    /// The header a REST REQUEST event's token is read from (`JWT_TOKEN_HEADER`).
+    pub fn token_header(&self) -> &str {
+        &self.token_header
+    }
+
+    /// How 2.0 events are answered (`JWT_RESPONSE_FORMAT`).
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// Verifies `token` at `now` (Unix seconds). On success, calls `on_valid` with the
-    /// claims and subject while they are still borrowed from the scratch buffers.
+    /// claims and what validation found (subject, expiry) while they are still borrowed from
+    /// the scratch buffers.
     pub fn verify<R>(
         &self,
         token: &[u8],
         now: u64,
         scratch: &mut Scratch,
-        on_valid: impl FnOnce(Value<'_, '_>, &str) -> R,
+        on_valid: impl FnOnce(Value<'_, '_>, Valid<'_>) -> R,
     ) -> Result<R, Denial> {
         self.verify_in(token, now, &mut scratch.token, on_valid)
     }
@@ -141,7 +223,7 @@ impl Authorizer {
         token: &[u8],
         now: u64,
         s: &mut TokenScratch,
-        on_valid: impl FnOnce(Value<'_, '_>, &str) -> R,
+        on_valid: impl FnOnce(Value<'_, '_>, Valid<'_>) -> R,
     ) -> Result<R, Denial> {
         let parts = token::split(token)?;
         // Header → algorithm and key, before any crypto.
@@ -149,21 +231,21 @@ impl Authorizer {
         let key = s
             .parser
             .parse(&mut s.header, len, |h| {
-                let h = header::parse(h, self.policy.algorithms)?;
-                Ok::<_, Reason>((self.keys.select(h.kid, h.alg)?, h.alg))
+                let h = header::parse(h, self.algorithms)?;
+                Ok::<_, Rejection>((self.keys.select(h.kid, h.alg)?, h.alg))
             })
             .and_then(|r| r);
         let (key, alg) = key?;
         // Signature (RFC 7515 §5.2 step 8); a wrong-length signature is simply wrong.
         let mut sig = [0u8; MAX_SIGNATURE_LEN];
-        let sig = b64::decode(parts.signature, &mut sig).map_err(|_| Reason::BadSignature)?;
+        let sig = b64::decode(parts.signature, &mut sig).map_err(|_| Rejection::BadSignature)?;
         s.work.verifications += 1;
         verify::verify(key, alg, parts.signing_input, sig)?;
         // Claims, behind a verified signature.
         let len = b64::decode(parts.claims, &mut s.claims)?.len();
         let checked = s.parser.parse(&mut s.claims, len, |c| match claims::validate(c, &self.policy, now) {
-            Ok(sub) => Ok(on_valid(c, sub)),
-            Err(reason) => Err(Denial { reason, sub: claims::subject(c).map(Into::into) }),
+            Ok(valid) => Ok(on_valid(c, valid)),
+            Err(rejection) => Err(Denial { reason: rejection.into(), sub: claims::subject(c).map(Into::into) }),
         });
         checked?
     }
@@ -171,10 +253,10 @@ impl Authorizer {
     /// Answers one raw authorizer event (any bytes) at `now`. Never fails: anything
     /// unexpected is a refusal in the shape the event (or the configuration) calls for.
     pub fn handle(&self, event: &[u8], now: u64, scratch: &mut Scratch) -> Handled {
-        self.handle_in::<DecisionCache>(event, now, scratch, None)
+        self.handle_in::<NoStore>(event, now, scratch, None)
     }
 
-    /// [`decide`](Self::decide) through a decision [`Store`] (one worker's [`DecisionCache`], or
+    /// [`decide`](Self::decide) through a decision [`Store`] (one worker's [`DecisionCache`](crate::cache::DecisionCache), or
     /// the workers' [`SharedCache`](crate::shared_cache::SharedCache)): a token it saw allowed,
     /// still before its `exp`, is answered without verifying it again (no allocation).
     /// The cache must only ever be used with this authorizer: see
@@ -191,12 +273,12 @@ impl Authorizer {
         if cache.allows(token, now) {
             return Ok(());
         }
-        let exp = self.verify(token, now, scratch, |claims, _| expiry(claims))?;
+        let exp = self.verify(token, now, scratch, |_, valid| valid.exp)?;
         cache.store_allow(token, now, exp);
         Ok(())
     }
 
-    /// [`handle`](Self::handle) through a [`DecisionCache`] (see [`decide_cached`](Self::decide_cached)).
+    /// [`handle`](Self::handle) through a decision [`Store`] (see [`decide_cached`](Self::decide_cached)).
     pub(crate) fn handle_cached(
         &self,
         event: &[u8],
@@ -208,7 +290,7 @@ impl Authorizer {
     }
 
     fn handle_in<C: Store>(&self, event: &[u8], now: u64, scratch: &mut Scratch, cache: Option<&mut C>) -> Handled {
-        if event.len() > MAX_EVENT_LEN {
+        if event.len() > event::MAX_EVENT_LEN {
             return self.refuse_event(Reason::BadEvent);
         }
         let Scratch { token, events, event: buf } = scratch;
@@ -218,7 +300,7 @@ impl Authorizer {
         let handled = events.parse(buf, event.len(), |ev| {
             let source = event::Source { header: &self.token_header, cookie: self.cookie.as_deref() };
             let req = event::read_from(ev, source)?;
-            Ok::<_, Reason>(self.answer(req, event::from_http_api(ev), now, token, cache))
+            Ok::<_, Reason>(self.handle_request(req, event::from_http_api(ev), now, token, cache))
         });
         match handled {
             Ok(Ok(h)) => h,
@@ -231,7 +313,7 @@ impl Authorizer {
 
     /// The subject and response context for a valid token: from the cache when it holds
     /// this token's answer, else verified (and then stored).
-    fn allow<C: Store>(
+    fn subject_and_context<C: Store>(
         &self,
         token: &[u8],
         now: u64,
@@ -241,15 +323,15 @@ impl Authorizer {
     ) -> Result<(String, Map<String, serde_json::Value>), Denial> {
         let context = |claims: Value<'_, '_>, sub: &str| response::context(claims, sub, &self.context, iam);
         let Some(cache) = cache else {
-            return self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub)));
+            return self.verify_in(token, now, s, |claims, v| (v.sub.to_owned(), context(claims, v.sub)));
         };
-        if let Some(hit) = cache.answer(token, now, iam) {
+        if let Some(hit) = cache.find_answer(token, now, iam) {
             s.work.cache_hits += 1;
             return Ok(hit);
         }
         s.work.cache_misses += 1;
         let (sub, ctx, exp) =
-            self.verify_in(token, now, s, |claims, sub| (sub.to_owned(), context(claims, sub), expiry(claims)))?;
+            self.verify_in(token, now, s, |claims, v| (v.sub.to_owned(), context(claims, v.sub), v.exp))?;
         cache.store_answer(token, now, exp, iam, &ctx);
         Ok((sub, ctx))
     }
@@ -279,7 +361,7 @@ impl Authorizer {
     ///   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html).
     ///   So every refusal is a `Deny` policy (403), never the `Unauthorized` error. (A request
     ///   without the identity source gets API Gateway's own 401 and never reaches the function.)
-    fn answer<C: Store>(
+    fn handle_request<C: Store>(
         &self,
         req: event::Request<'_>,
         http_api: bool,
@@ -290,8 +372,10 @@ impl Authorizer {
         let iam = req.kind != Kind::HttpV2 || self.format == Format::Iam;
         // Only IAM answers name a resource (built lazily: simple responses never need it).
         let resource = || req.arn.and_then(event::stage_wildcard);
-        let verdict =
-            req.token.map_err(Denial::from).and_then(|token| self.allow(token.as_bytes(), now, s, iam, cache));
+        let verdict = req
+            .token
+            .map_err(Denial::from)
+            .and_then(|token| self.subject_and_context(token.as_bytes(), now, s, iam, cache));
         match (verdict, iam) {
             (Ok((_, ctx)), false) => Handled { response: Response::simple(true, ctx), denial: None },
             (Err(d), false) => Handled { response: Response::simple(false, Default::default()), denial: Some(d) },

@@ -238,7 +238,7 @@ impl DecisionCache {
     }
 
     /// The stored answer (subject, context) for `token` at `now` in the given flavour.
-    pub(crate) fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+    pub(crate) fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
         let (i, _) = self.find(token, now)?;
         let a = self.slots[i].answer.as_ref().filter(|a| a.iam == iam)?;
         // Our own serialization; if it ever did not read back, the full check runs instead.
@@ -480,10 +480,10 @@ mod tests {
         let mut c = DecisionCache::new(8, 300);
         let ctx = Map::from_iter([("sub".to_owned(), Value::from("u"))]);
         c.store_answer(b"t", NOW, (NOW + 60) as f64, false, &ctx);
-        assert_eq!(c.answer(b"t", NOW, false), Some(("u".to_owned(), ctx.clone())));
-        assert_eq!(c.answer(b"t", NOW, true), None);
+        assert_eq!(c.find_answer(b"t", NOW, false), Some(("u".to_owned(), ctx.clone())));
+        assert_eq!(c.find_answer(b"t", NOW, true), None);
         c.store_allow(b"t", NOW + 1, (NOW + 60) as f64); // same token: the answer is kept
-        assert!(c.answer(b"t", NOW + 1, false).is_some());
+        assert!(c.find_answer(b"t", NOW + 1, false).is_some());
     }
 
     /// A context of about `n` bytes of JSON text.
@@ -542,7 +542,9 @@ mod tests {
         assert_eq!(budget_for(1024), 53_687_090);
         let with = |pairs: &[(&str, &str)]| {
             let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            crate::config::decision_cache(&move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+            crate::function::config::decision_cache(&move |k| {
+                pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+            })
         };
         assert_eq!(with(&[]).unwrap().budget(), budget_for(DEFAULT_MEMORY_MB), "outside Lambda: 128 MB");
         assert_eq!(with(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")]).unwrap().budget(), budget_for(2048));
@@ -566,7 +568,9 @@ mod tests {
     fn configuration_knobs() {
         let with = |pairs: &[(&str, &str)]| {
             let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            crate::config::decision_cache(&move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+            crate::function::config::decision_cache(&move |k| {
+                pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+            })
         };
         assert_eq!(with(&[]).unwrap().capacity(), DEFAULT_ENTRIES, "on by default");
         assert_eq!(with(&[("JWT_DECISION_CACHE", " ")]).unwrap().capacity(), DEFAULT_ENTRIES);
@@ -587,9 +591,9 @@ mod tests {
     // With real signed tokens, through `CachedAuthorizer`, against the authorizer alone.
     mod differential {
         use super::super::*;
-        use crate::config;
-        use crate::mint::Signer;
-        use crate::verify::Alg;
+        use crate::function::config;
+        use crate::jwt::header::Alg;
+        use crate::jwt::mint::Signer;
 
         const NOW: u64 = 1_800_000_000;
 

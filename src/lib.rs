@@ -1,54 +1,54 @@
 //! jwt-authorizer: a networkless RS256 JWT authorizer for API Gateway, on AWS Lambda.
 //!
-//! Read top to bottom, this is the request's path:
+//! Three worlds, one folder each: [`jwt`] (the JWT core, which knows nothing of AWS),
+//! [`apigw`] (API Gateway's side) and [`function`] (Lambda's side); the decision, its cache
+//! and the reason codes sit at the top. Imports point one way: `jwt` ← `apigw` ← the top ←
+//! `function` (`reason` and `log` are leaves anyone above `jwt` may use).
+//!
+//! Read top to bottom, this is a request's path:
+//!
+//! 1. [`apigw::event`] — the authorizer event: its flavour, where its token is, the route ARN.
+//! 2. [`jwt::token`] — the compact JWS split into three segments (size limit first).
+//! 3. [`jwt::b64`], [`jwt::json`] — base64url into reused buffers; JSON tapes read in place.
+//! 4. [`jwt::header`] — the JOSE header: the `alg` allowlist, `crit`, `typ`, `kid`.
+//! 5. [`jwt::keys`] — the public keys (PEM, JWKS) and the one the header selects.
+//! 6. [`jwt::verify`] — the signature check with `ring`.
+//! 7. [`jwt::claims`] — the claims behind a valid signature: time, subject, issuer,
+//!    audience, `azp`, rules ([`jwt::path`]); a refusal is a [`jwt::Rejection`].
+//! 8. [`authorizer`] — the decision: token → verdict, event → response, and why a refusal
+//!    ([`reason`]).
+//! 9. [`cache`], [`shared_cache`] — the decision cache, per worker and shared by workers.
+//! 10. [`apigw::response`] — the answer API Gateway expects: simple, or an IAM policy.
+//! 11. [`function::runtime`] — posted back through the Lambda Runtime API, by the
+//!     [`function::handler`] (one process) or the [`function::workers`] (Managed Instances),
+//!     logged ([`log`]) and counted ([`function::metrics`]), as configured at cold start
+//!     ([`function::config`]).
 #![forbid(unsafe_code)]
 
-/// API Gateway's request id from an event, for deny lines.
-pub mod api_request_id;
-/// Token → verdict and event → response, with reusable scratch buffers.
+/// API Gateway's side: the authorizer events, their request ids, and the responses.
+pub mod apigw;
+
+/// The JWT core: split, decode, header, keys, signature, claims, minting. Nothing of AWS.
+pub mod jwt;
+
+/// The decision: token → verdict, and event → response, with reusable scratch buffers.
 pub mod authorizer;
-/// Canonical unpadded base64url into caller buffers.
-pub mod b64;
+
 /// The `exp`-aware decision cache for repeated tokens.
 pub mod cache;
-/// Claims validation: time, subject, issuer, audience, `azp`, rules.
-pub mod claims;
-/// Environment configuration, read once at cold start.
-pub mod config;
-/// Authorizer events: flavour, token source, resource ARN.
-pub mod event;
-/// The JOSE header: `alg` allowlist, `crit`, `typ`, `kid`.
-pub mod header;
-/// simd-json tapes, parsed in place, read through borrowed views.
-pub mod json;
-/// Public keys (PEM, JWKS) and selection by `kid`.
-pub mod keys;
-/// The Lambda glue used by the function binary: event → reply, init errors.
-pub mod lambda;
-/// Logging by Lambda's conventions; never a token.
-pub mod log;
-/// Decision metrics in CloudWatch's embedded metric format, one line per flush.
-pub mod metrics;
-/// Signing test tokens (CLI, tests, benches, fuzzing).
-pub mod mint;
-/// Claim paths (`metadata.role`, `"https://example.com/roles"`) for rules and context.
-pub mod path;
-/// Why a request was denied: stable reason codes.
-pub mod reason;
-/// Simple responses and IAM policies.
-pub mod response;
-/// A small blocking client for the Lambda Runtime API (replaces `lambda_runtime`).
-pub mod runtime;
+
 /// The decision cache shared by the workers of one process (Managed Instances).
 pub mod shared_cache;
-/// Compact JWS → three segments (size limit first).
-pub mod token;
-/// The signature check with `ring`.
-pub mod verify;
 
-/// Lambda Managed Instances: several workers in one process.
-pub mod workers;
+/// Why a request was denied: stable reason codes.
+pub mod reason;
 
+/// Logging by Lambda's conventions; never a token.
+pub mod log;
+
+/// Lambda's side: configuration, the Runtime API client, the handler, the workers, metrics.
+pub mod function;
+
+pub use apigw::response::Response;
 pub use authorizer::{Authorizer, Denial, Handled, Scratch};
 pub use reason::Reason;
-pub use response::Response;

@@ -151,8 +151,8 @@ pub fn error(message: &str) {
 }
 
 /// A configuration error at cold start (names the variable; never the value).
-pub fn config_error(error: &crate::config::ConfigError) {
-    emit(Level::Error, &error.to_string(), &[("variable", &error.var), ("problem", &error.problem)]);
+pub fn config_error(message: &str, variable: &str, problem: &str) {
+    emit(Level::Error, message, &[("variable", variable), ("problem", problem)]);
 }
 
 /// Whether DEBUG lines are on (lets callers skip work for them).

@@ -3,9 +3,10 @@
 //! (`AWS_LAMBDA_MAX_CONCURRENCY` > 1), on that many worker threads sharing the authorizer and
 //! its decision cache (see docs/performance.md for why).
 #![forbid(unsafe_code)]
-use jwt_authorizer::metrics::SharedMetrics;
+use jwt_authorizer::function::metrics::SharedMetrics;
+use jwt_authorizer::function::{config, handler, runtime, workers};
+use jwt_authorizer::log;
 use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
-use jwt_authorizer::{config, lambda, log, runtime, workers};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
     let (loaded, n) = match configured {
         Ok(ok) => ok,
         Err(e) => {
-            lambda::report_init_error(&e);
+            handler::report_init_error(&e);
             return ExitCode::FAILURE;
         }
     };
@@ -28,7 +29,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let metrics = lambda::metrics(loaded.metrics);
+    let metrics = handler::metrics(loaded.metrics);
     if n > 1 {
         // `from_env` found it: the same value, for each worker's own client.
         let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
@@ -37,12 +38,12 @@ fn main() -> ExitCode {
         return managed_instances(n, api.trim(), shared, metrics);
     }
     // One invocation at a time, on this thread.
-    let mut function = lambda::Function::new(loaded.authorizer, loaded.cache);
+    let mut function = handler::Function::new(loaded.authorizer, loaded.cache);
     if let Some(m) = &metrics {
         function = function.with_metrics(m.clone());
     }
-    let error = lambda::run(&mut function, &mut client);
-    lambda::flush_metrics(metrics.as_deref());
+    let error = handler::run(&mut function, &mut client);
+    handler::flush_metrics(metrics.as_deref());
     log::error(&format!("runtime error: {error}"));
     ExitCode::FAILURE
 }
@@ -57,7 +58,7 @@ fn managed_instances(n: usize, api: &str, shared: SharedAuthorizer, metrics: Opt
         }
     };
     let stop = pool.wait();
-    lambda::flush_metrics(metrics.as_deref()); // what the last interval counted
+    handler::flush_metrics(metrics.as_deref()); // what the last interval counted
     match stop {
         workers::Stop::Signal(signal) => {
             log::info(if signal == workers::SIGINT { "shutting down (SIGINT)" } else { "shutting down (SIGTERM)" });

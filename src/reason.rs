@@ -3,6 +3,8 @@
 //! Codes are logged (one line per deny) and printed by the CLI; they are part of the
 //! public interface, so they never change meaning. A code never carries token bytes.
 
+use crate::jwt::Rejection;
+
 /// The reason a token or event did not authorize. `Copy`, allocation-free, no payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
@@ -15,7 +17,7 @@ pub enum Reason {
     /// The event is not JSON, too deep, or not an authorizer event we know.
     BadEvent,
     // -- compact serialization ----------------------------------------------------------
-    /// Longer than [`crate::token::MAX_TOKEN_LEN`]; refused before decoding.
+    /// Longer than [`crate::jwt::token::MAX_TOKEN_LEN`]; refused before decoding.
     TokenTooLarge,
     /// Not exactly three `.`-separated, non-empty segments.
     Malformed,
@@ -146,6 +148,39 @@ impl Reason {
     }
 }
 
+/// The JWT core's refusals keep their names (and so their codes).
+impl From<Rejection> for Reason {
+    fn from(rejection: Rejection) -> Reason {
+        match rejection {
+            Rejection::TokenTooLarge => Reason::TokenTooLarge,
+            Rejection::Malformed => Reason::Malformed,
+            Rejection::BadBase64 => Reason::BadBase64,
+            Rejection::BadJson => Reason::BadJson,
+            Rejection::DuplicateMember => Reason::DuplicateMember,
+            Rejection::AlgNotAllowed => Reason::AlgNotAllowed,
+            Rejection::CritHeader => Reason::CritHeader,
+            Rejection::BadType => Reason::BadType,
+            Rejection::MalformedKid => Reason::MalformedKid,
+            Rejection::UnknownKid => Reason::UnknownKid,
+            Rejection::BadSignature => Reason::BadSignature,
+            Rejection::MissingExp => Reason::MissingExp,
+            Rejection::MalformedTime => Reason::MalformedTime,
+            Rejection::Expired => Reason::Expired,
+            Rejection::NotYetValid => Reason::NotYetValid,
+            Rejection::IssuedInFuture => Reason::IssuedInFuture,
+            Rejection::MissingSub => Reason::MissingSub,
+            Rejection::MalformedSub => Reason::MalformedSub,
+            Rejection::MissingIssuer => Reason::MissingIssuer,
+            Rejection::WrongIssuer => Reason::WrongIssuer,
+            Rejection::MissingAudience => Reason::MissingAudience,
+            Rejection::WrongAudience => Reason::WrongAudience,
+            Rejection::MissingAzp => Reason::MissingAzp,
+            Rejection::WrongAzp => Reason::WrongAzp,
+            Rejection::RuleFailed => Reason::RuleFailed,
+        }
+    }
+}
+
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())
@@ -272,5 +307,17 @@ mod tests {
         let mut want: Vec<&str> = TABLE.iter().map(|(_, code, _)| *code).collect();
         want.sort_unstable();
         assert_eq!(listed, want, "README reason codes vs the table");
+    }
+
+    /// The JWT core's rejections become the reasons of the same name: 25 distinct codes, and
+    /// the other three are the event's (finding the token).
+    #[test]
+    fn every_rejection_keeps_its_name_and_code() {
+        let converted: Vec<Reason> = Rejection::ALL.iter().map(|r| Reason::from(*r)).collect();
+        for (rejection, reason) in Rejection::ALL.iter().zip(&converted) {
+            assert_eq!(format!("{rejection:?}"), format!("{reason:?}"));
+        }
+        let rest: Vec<Reason> = Reason::ALL.iter().copied().filter(|r| !converted.contains(r)).collect();
+        assert_eq!(rest, [Reason::MissingToken, Reason::BadScheme, Reason::BadEvent]);
     }
 }

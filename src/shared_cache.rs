@@ -21,7 +21,7 @@
 //! [`SharedAuthorizer`] binds one cache to one [`Authorizer`], as
 //! [`CachedAuthorizer`](crate::cache::CachedAuthorizer) does for one worker.
 
-use crate::authorizer::{Authorizer, Denial, Handled, Scratch};
+use crate::authorizer::{Authorizer, Denial, Handled, Scratch, Store};
 use crate::cache::DecisionCache;
 use serde_json::{Map, Value};
 use std::sync::Mutex;
@@ -31,20 +31,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// workers on one lock unlikely unless they ask for the same token.
 pub const SHARDS: usize = 16;
 
-/// Where an authorizer keeps and finds its decisions: one worker's [`DecisionCache`]
-/// (`&mut`, no lock), or the shared cache (`&SharedCache`, a lock per lookup and per store,
-/// never held across a verification).
-pub trait Store {
-    /// Whether `token` is known to authorize at `now`.
-    fn allows(&mut self, token: &[u8], now: u64) -> bool;
-    /// The stored answer (subject, context) for `token` at `now` in the given flavour.
-    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)>;
-    /// Records an allow without a response (the `decide` path).
-    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64);
-    /// Records an allow with its response answer.
-    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, Value>);
-}
-
 impl Store for DecisionCache {
     #[inline]
     fn allows(&mut self, token: &[u8], now: u64) -> bool {
@@ -52,8 +38,8 @@ impl Store for DecisionCache {
     }
 
     #[inline]
-    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
-        DecisionCache::answer(self, token, now, iam)
+    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+        DecisionCache::find_answer(self, token, now, iam)
     }
 
     #[inline]
@@ -173,8 +159,8 @@ impl Store for &SharedCache {
         hit
     }
 
-    fn answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
-        let hit = lock(self.shard(token)).and_then(|mut c| c.answer(token, now, iam));
+    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+        let hit = lock(self.shard(token)).and_then(|mut c| c.find_answer(token, now, iam));
         if hit.is_none() {
             self.miss();
         }

@@ -10,9 +10,9 @@
 //! panics, which fails the test.
 
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
-use jwt_authorizer::mint::Signer;
-use jwt_authorizer::verify::Alg;
-use jwt_authorizer::{Authorizer, Reason, Scratch, config};
+use jwt_authorizer::jwt::header::Alg;
+use jwt_authorizer::jwt::mint::Signer;
+use jwt_authorizer::{Authorizer, Reason, Scratch, function::config};
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -101,8 +101,8 @@ fn the_counter_sees_allocations() -> String {
 fn ring_allocations(a: &Authorizer, token: &str) -> usize {
     let (input, sig) = token.rsplit_once('.').unwrap();
     let mut buf = [0u8; 512];
-    let sig = jwt_authorizer::b64::decode(sig.as_bytes(), &mut buf).unwrap().to_vec();
-    let key = a.keys.select(None, Alg::RS256).unwrap();
+    let sig = jwt_authorizer::jwt::b64::decode(sig.as_bytes(), &mut buf).unwrap().to_vec();
+    let key = a.keys().select(None, Alg::RS256).unwrap();
     let ring_key = RsaPublicKeyComponents { n: key.modulus(), e: key.exponent() };
     assert!(ring_key.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &sig).is_ok());
     let (n, r) = count(|| ring_key.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &sig));

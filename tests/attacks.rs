@@ -7,7 +7,7 @@ mod common;
 use base64::Engine as _;
 use common::*;
 use jwt_authorizer::Reason;
-use jwt_authorizer::verify::Alg;
+use jwt_authorizer::jwt::header::Alg;
 use serde_json::json;
 
 /// Signs `header` and `claims` (JSON text, byte for byte) with key A.

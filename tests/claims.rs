@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use jwt_authorizer::verify::Alg;
+use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::{Reason, Scratch};
 use serde_json::{Value, json};
 
@@ -227,9 +227,9 @@ fn verify_hands_the_claims_to_the_caller_only_on_success() {
     let auth = default_authorizer();
     let t = token_a(&claims_with(json!({ "email": "ada@example.com", "n": 7 })));
     let got = auth
-        .verify(t.as_bytes(), NOW, &mut Scratch::default(), |c, sub| {
+        .verify(t.as_bytes(), NOW, &mut Scratch::default(), |c, valid| {
             (
-                sub.to_owned(),
+                valid.sub.to_owned(),
                 c.get("email").and_then(|v| v.as_str()).map(str::to_owned),
                 c.get("n").and_then(|v| v.as_f64()),
             )

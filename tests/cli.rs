@@ -90,11 +90,11 @@ fn jwks_takes_several_keys_each_with_its_own_kid() {
     assert_eq!(kids, ["old", "new"]);
     // The two-key set verifies tokens of either key, each chosen by its kid.
     let auth = load(&[("JWT_JWKS", jwks.trim())]);
-    let old = signer("rsa2048-a").sign(&claims(), jwt_authorizer::verify::Alg::RS256, Some("old"));
-    let new = signer("rsa2048-b").sign(&claims(), jwt_authorizer::verify::Alg::RS256, Some("new"));
+    let old = signer("rsa2048-a").sign(&claims(), jwt_authorizer::jwt::header::Alg::RS256, Some("old"));
+    let new = signer("rsa2048-b").sign(&claims(), jwt_authorizer::jwt::header::Alg::RS256, Some("new"));
     assert_eq!(decide(&auth, &old), Ok(()));
     assert_eq!(decide(&auth, &new), Ok(()));
-    let swapped = signer("rsa2048-a").sign(&claims(), jwt_authorizer::verify::Alg::RS256, Some("new"));
+    let swapped = signer("rsa2048-a").sign(&claims(), jwt_authorizer::jwt::header::Alg::RS256, Some("new"));
     assert_eq!(decide(&auth, &swapped), Err(jwt_authorizer::Reason::BadSignature));
     // Default kids are the thumbprints; a repeated kid is refused.
     let out = cli(&["jwks", "--key", a, "--key", b], &[]);
@@ -117,7 +117,7 @@ fn config_prints_the_effective_configuration_or_fails_as_the_cold_start_would() 
     let out = cli(&["config", "--env-file", file.to_str().unwrap()], &[]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}{stdout}", text(&out.stderr));
-    let thumbprint = jwt_authorizer::keys::Key::from_pem(&public_pem("rsa2048-a")).unwrap().thumbprint();
+    let thumbprint = jwt_authorizer::jwt::keys::Key::from_pem(&public_pem("rsa2048-a")).unwrap().thumbprint();
     for want in [
         format!("RSA 2048 bits, alg any allowed, RFC 7638 thumbprint {thumbprint}"),
         "algorithms: RS256".to_owned(),

@@ -5,9 +5,9 @@ mod common;
 
 use common::*;
 use jwt_authorizer::Reason;
-use jwt_authorizer::config::{self, VARIABLES};
-use jwt_authorizer::response::Format;
-use jwt_authorizer::verify::{Alg, AlgSet};
+use jwt_authorizer::apigw::response::Format;
+use jwt_authorizer::function::config::{self, VARIABLES};
+use jwt_authorizer::jwt::header::{Alg, AlgSet};
 use serde_json::json;
 
 /// Asserts `pairs` (plus key A unless a key variable is given) fails naming `var`.
@@ -50,16 +50,18 @@ fn defaults() {
     let loaded = config::load(env_of(&[("JWT_PUBLIC_KEY", &public_pem("rsa2048-a"))])).unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     let a = loaded.authorizer;
-    assert_eq!(a.policy.algorithms, AlgSet::default());
-    assert!(a.policy.algorithms.contains(Alg::RS256));
-    assert!(Alg::ALL[1..].iter().all(|x| !a.policy.algorithms.contains(*x)));
-    assert_eq!(a.policy.leeway, 5);
-    assert!(a.policy.issuers.is_empty() && a.policy.audiences.is_empty() && a.policy.authorized_parties.is_empty());
-    assert!(a.policy.require.is_empty() && a.context.is_empty());
-    assert_eq!(a.cookie, None);
-    assert_eq!(a.token_header, "Authorization");
-    assert_eq!(a.format, Format::Simple);
-    assert_eq!(a.keys.len(), 1);
+    assert_eq!(a.algorithms(), AlgSet::default());
+    assert!(a.algorithms().contains(Alg::RS256));
+    assert!(Alg::ALL[1..].iter().all(|x| !a.algorithms().contains(*x)));
+    assert_eq!(a.policy().leeway, 5);
+    assert!(
+        a.policy().issuers.is_empty() && a.policy().audiences.is_empty() && a.policy().authorized_parties.is_empty()
+    );
+    assert!(a.policy().require.is_empty() && a.context().is_empty());
+    assert_eq!(a.cookie(), None);
+    assert_eq!(a.token_header(), "Authorization");
+    assert_eq!(a.format(), Format::Simple);
+    assert_eq!(a.keys().len(), 1);
 }
 
 #[test]
@@ -70,7 +72,7 @@ fn empty_values_count_as_unset() {
         pairs.push((var, ""));
     }
     let auth = load(&pairs);
-    assert_eq!(auth.policy.leeway, 5);
+    assert_eq!(auth.policy().leeway, 5);
     assert_eq!(decide(&auth, &valid_token()), Ok(()));
 }
 
@@ -116,8 +118,8 @@ fn namespaced_claims_and_scopes_through_the_configuration() {
         ("JWT_REQUIRE", r#""https://example.com/roles"=admin, scope=read:orders"#),
         ("JWT_CONTEXT_CLAIMS", r#""https://example.com/roles", perms="https://example.com/app.perms""#),
     ]);
-    assert_eq!(a.policy.require[0].path, ["https://example.com/roles"]);
-    let keys: Vec<(&str, &[String])> = a.context.iter().map(|c| (c.key.as_str(), c.path.as_slice())).collect();
+    assert_eq!(a.policy().require[0].path, ["https://example.com/roles"]);
+    let keys: Vec<(&str, &[String])> = a.context().iter().map(|c| (c.key.as_str(), c.path.as_slice())).collect();
     assert_eq!(keys[0], ("roles", &["https://example.com/roles".to_owned()][..]));
     assert_eq!(keys[1], ("perms", &["https://example.com/app.perms".to_owned()][..]));
     let ok = claims_with(json!({ "https://example.com/roles": ["admin"], "scope": "openid read:orders" }));
@@ -174,19 +176,19 @@ fn settings_are_parsed_as_documented() {
         ("JWT_TOKEN_COOKIE", "__session"),
         ("JWT_RESPONSE_FORMAT", "iam"),
     ]);
-    assert!(a.policy.algorithms.contains(Alg::RS256) && a.policy.algorithms.contains(Alg::PS512));
-    assert!(!a.policy.algorithms.contains(Alg::RS512));
-    assert_eq!(a.policy.issuers, ["https://a", "https://b"]);
-    assert_eq!(a.policy.audiences, ["x"]);
-    assert_eq!(a.policy.authorized_parties, ["https://app"]);
-    assert_eq!(a.policy.leeway, 0);
-    assert_eq!(a.policy.require.len(), 2);
-    assert_eq!(a.policy.require[0].path, ["metadata", "role"]);
-    assert_eq!(a.policy.require[0].values, ["admin", "owner"]);
-    let keys: Vec<&str> = a.context.iter().map(|c| c.key.as_str()).collect();
+    assert!(a.algorithms().contains(Alg::RS256) && a.algorithms().contains(Alg::PS512));
+    assert!(!a.algorithms().contains(Alg::RS512));
+    assert_eq!(a.policy().issuers, ["https://a", "https://b"]);
+    assert_eq!(a.policy().audiences, ["x"]);
+    assert_eq!(a.policy().authorized_parties, ["https://app"]);
+    assert_eq!(a.policy().leeway, 0);
+    assert_eq!(a.policy().require.len(), 2);
+    assert_eq!(a.policy().require[0].path, ["metadata", "role"]);
+    assert_eq!(a.policy().require[0].values, ["admin", "owner"]);
+    let keys: Vec<&str> = a.context().iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, ["email", "role", "metadata_plan"]);
-    assert_eq!(a.cookie.as_deref(), Some("__session"));
-    assert_eq!(a.format, Format::Iam);
+    assert_eq!(a.cookie(), Some("__session"));
+    assert_eq!(a.format(), Format::Iam);
 }
 
 #[test]
@@ -264,7 +266,7 @@ fn unreadable_jwks_files_are_refused() {
         "JWT_JWKS_FILE",
     );
     let auth = load(&[("JWT_JWKS_FILE", "jwks.json"), ("LAMBDA_TASK_ROOT", root.to_str().unwrap())]);
-    assert_eq!(auth.keys.len(), 2);
+    assert_eq!(auth.keys().len(), 2);
 }
 
 #[test]
@@ -297,7 +299,7 @@ fn leeway_must_be_a_whole_number_from_0_to_300() {
         refused(&[("JWT_LEEWAY_SECONDS", bad)], "JWT_LEEWAY_SECONDS");
     }
     for (good, want) in [("0", 0), ("300", 300), ("60", 60), (" 7 ", 7)] {
-        assert_eq!(with_key_a(&[("JWT_LEEWAY_SECONDS", good)]).policy.leeway, want);
+        assert_eq!(with_key_a(&[("JWT_LEEWAY_SECONDS", good)]).policy().leeway, want);
     }
 }
 
@@ -326,7 +328,7 @@ fn the_token_header_is_an_http_field_name() {
     for (value, want) in
         [("X-Api-Token", "X-Api-Token"), (" authorization ", "authorization"), ("x_token.v2", "x_token.v2")]
     {
-        assert_eq!(with_key_a(&[("JWT_TOKEN_HEADER", value)]).token_header, want);
+        assert_eq!(with_key_a(&[("JWT_TOKEN_HEADER", value)]).token_header(), want);
     }
     for bad in ["X Api", "X-Api:", "Authorization:", "a\u{e9}", "(x)", "a,b", "a;b", "x\ty", "\"x\""] {
         refused(&[("JWT_TOKEN_HEADER", bad)], "JWT_TOKEN_HEADER");
@@ -334,7 +336,7 @@ fn the_token_header_is_an_http_field_name() {
     refused(&[("JWT_TOKEN_HEADER", "Cookie")], "JWT_TOKEN_HEADER");
     refused(&[("JWT_TOKEN_HEADER", "cookie")], "JWT_TOKEN_HEADER");
     let a = with_key_a(&[("JWT_TOKEN_HEADER", "Cookie"), ("JWT_TOKEN_COOKIE", "__session")]);
-    assert_eq!((a.token_header.as_str(), a.cookie.as_deref()), ("Cookie", Some("__session")));
+    assert_eq!((a.token_header(), a.cookie()), ("Cookie", Some("__session")));
 }
 
 #[test]

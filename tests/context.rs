@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use jwt_authorizer::response::{MAX_RESPONSE_BYTES, RESERVED_CONTEXT_KEYS};
+use jwt_authorizer::apigw::response::{MAX_RESPONSE_BYTES, RESERVED_CONTEXT_KEYS};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -53,7 +53,7 @@ fn every_invalid_token_is_the_same_bare_v2_deny() {
     let viewer = token_a(&claims_with(json!({ "metadata": { "role": "viewer" } })));
     let wrong_key = signer("rsa2048-b").sign(
         &claims_with(json!({ "metadata": { "role": "admin" } })),
-        jwt_authorizer::verify::Alg::RS256,
+        jwt_authorizer::jwt::header::Alg::RS256,
         None,
     );
     for (token, reason) in [(expired, Reason::Expired), (viewer, Reason::RuleFailed), (wrong_key, Reason::BadSignature)]
@@ -145,7 +145,7 @@ fn rest_token_authentication_failures_are_unauthorized() {
         (t(json!({ "sub": null })), Reason::MissingSub),
         (t(json!({ "exp": null })), Reason::MissingExp),
         (
-            signer("rsa2048-b").sign(&claims_with(good.clone()), jwt_authorizer::verify::Alg::RS256, None),
+            signer("rsa2048-b").sign(&claims_with(good.clone()), jwt_authorizer::jwt::header::Alg::RS256, None),
             Reason::BadSignature,
         ),
         (format!("{h}.{c}.{}", b64(&[7; 256])), Reason::BadSignature),

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use jwt_authorizer::Reason;
-use jwt_authorizer::verify::Alg;
+use jwt_authorizer::jwt::header::Alg;
 use serde_json::json;
 
 /// Decides `value` as a payload 2.0 identity source and as a REST `authorizationToken`;

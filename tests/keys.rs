@@ -5,9 +5,9 @@ mod common;
 
 use common::*;
 use jwt_authorizer::Reason;
-use jwt_authorizer::config;
-use jwt_authorizer::keys::Key;
-use jwt_authorizer::verify::Alg;
+use jwt_authorizer::function::config;
+use jwt_authorizer::jwt::header::Alg;
+use jwt_authorizer::jwt::keys::Key;
 use serde_json::{Value, json};
 
 fn jwk(name: &str, kid: Option<&str>, alg: Option<&str>) -> Value {
@@ -146,7 +146,7 @@ fn unusable_jwks_entries_are_skipped_with_a_warning() {
             loaded.warnings
         );
     }
-    assert_eq!(loaded.authorizer.keys.len(), 1);
+    assert_eq!(loaded.authorizer.keys().len(), 1);
     let auth = loaded.authorizer;
     assert_eq!(decide(&auth, &signed("rsa2048-a", Some("key-a"))), Ok(()));
     assert_eq!(decide(&auth, &signed("rsa2048-b", Some("enc-b"))), Err(Reason::UnknownKid));

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use jwt_authorizer::verify::Alg;
+use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::{Authorizer, Reason, Scratch};
 use serde_json::{Value, json};
 

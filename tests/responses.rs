@@ -154,7 +154,7 @@ fn every_refusal_on_an_http_api_with_iam_is_a_deny_policy() {
     let expired = token_a(&claims_with(json!({ "exp": NOW - 60 })));
     let forged = {
         let (h, c, _) = segments(&valid_token());
-        let (_, _, s) = segments(&signer("rsa2048-b").sign(&claims(), jwt_authorizer::verify::Alg::RS256, None));
+        let (_, _, s) = segments(&signer("rsa2048-b").sign(&claims(), jwt_authorizer::jwt::header::Alg::RS256, None));
         format!("{h}.{c}.{s}")
     };
     for (authorization, principal) in [

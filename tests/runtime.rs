@@ -8,338 +8,21 @@
 
 mod common;
 
+use common::runtime_api::{Action, Recorded, RuntimeApi, STEP};
 use common::{public_pem, signer};
-use jwt_authorizer::verify::Alg;
-use jwt_authorizer::workers;
+use jwt_authorizer::function::workers;
+use jwt_authorizer::jwt::header::Alg;
 use serde_json::{Value, json};
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Longest any single step may take (debug binary, shared CI machine).
-const STEP: Duration = Duration::from_secs(30);
-const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:jwt-authorizer";
 const ROUTE_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/orders";
 const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:qwerty9876/dev/GET/pets/42";
-
-// ---------------------------------------------------------------------------------------
-// A minimal Lambda Runtime API (HTTP/1.1, keep-alive).
-
-/// One request the function made.
-#[derive(Debug, Clone)]
-struct Recorded {
-    /// Which connection it came on (0, 1, … in the order they were accepted).
-    conn: usize,
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("{} {}: body is not JSON ({e}): {:?}", self.method, self.path, String::from_utf8_lossy(&self.body))
-        })
-    }
-}
-
-/// What the server shares between its connections.
-#[derive(Default)]
-struct Shared {
-    /// Invocations not yet handed out: (request id, event bytes).
-    queue: Mutex<VecDeque<(String, Vec<u8>)>>,
-    /// Request ids handed out so far (the next is `req-{issued + 1}`).
-    issued: AtomicUsize,
-    /// `GET /next` waiting right now, and the most ever waiting at once.
-    parked: AtomicUsize,
-    max_parked: AtomicUsize,
-    connections: AtomicUsize,
-    /// Each connection serves one invocation at most (then its `/next` waits until the end),
-    /// so that consecutive invocations go to different workers.
-    one_per_connection: AtomicBool,
-    /// Connections whose `GET /next` is answered HTTP 500 (and then closed), and whether every
-    /// connection's is.
-    fail_conns: Mutex<Vec<usize>>,
-    fail_all: AtomicBool,
-    stop: AtomicBool,
-    /// Every invocation's `Lambda-Runtime-Trace-Id`, when set (else one made from its id).
-    trace: Option<String>,
-}
-
-struct RuntimeApi {
-    addr: SocketAddr,
-    requests: Receiver<Recorded>,
-    shared: Arc<Shared>,
-}
-
-impl RuntimeApi {
-    /// Serves `events` in order as invocations `req-1`, `req-2`, …; once they are used up,
-    /// `/next` long-polls (as the real API does) until more are pushed or the server is
-    /// dropped. Every connection is served on its own thread, so any number of `/next` can
-    /// be parked at once (Managed Instances).
-    fn start(events: Vec<Vec<u8>>) -> RuntimeApi {
-        RuntimeApi::start_with_trace(events, None)
-    }
-
-    /// As `start`, every invocation carrying `trace` as its `Lambda-Runtime-Trace-Id`.
-    fn start_with_trace(events: Vec<Vec<u8>>, trace: Option<&str>) -> RuntimeApi {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().unwrap();
-        let shared = Arc::new(Shared { trace: trace.map(str::to_owned), ..Shared::default() });
-        let (tx, rx) = mpsc::channel();
-        let api = RuntimeApi { addr, requests: rx, shared: shared.clone() };
-        api.push(events);
-        std::thread::spawn(move || {
-            for (conn, stream) in listener.incoming().enumerate() {
-                if shared.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                shared.connections.fetch_add(1, Ordering::SeqCst);
-                let (shared, tx) = (shared.clone(), tx.clone());
-                std::thread::spawn(move || serve_connection(stream, conn, &shared, &tx));
-            }
-        });
-        api
-    }
-
-    /// Queues more invocations (ids go on from the last one); returns their ids.
-    fn push(&self, events: Vec<Vec<u8>>) -> Vec<String> {
-        let mut queue = self.shared.queue.lock().unwrap();
-        events
-            .into_iter()
-            .map(|e| {
-                let id = format!("req-{}", self.shared.issued.fetch_add(1, Ordering::SeqCst) + 1);
-                queue.push_back((id.clone(), e));
-                id
-            })
-            .collect()
-    }
-
-    /// Waits (bounded) until at least `n` `GET /next` are parked at once.
-    fn wait_parked(&self, n: usize) {
-        let deadline = Instant::now() + STEP;
-        while self.parked() < n {
-            assert!(Instant::now() < deadline, "fewer than {n} GET /next parked within {STEP:?}");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    fn parked(&self) -> usize {
-        self.shared.parked.load(Ordering::SeqCst)
-    }
-
-    fn connections(&self) -> usize {
-        self.shared.connections.load(Ordering::SeqCst)
-    }
-
-    /// The next request the function makes, or a panic after `STEP`.
-    fn next_request(&self, what: &str) -> Recorded {
-        self.requests.recv_timeout(STEP).unwrap_or_else(|_| panic!("no {what} from the function within {STEP:?}"))
-    }
-
-    /// The next POST (skipping `/next` polls).
-    fn next_post(&self, what: &str) -> Recorded {
-        let deadline = Instant::now() + STEP;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let r = self.requests.recv_timeout(left).unwrap_or_else(|_| panic!("no {what} within {STEP:?}"));
-            if r.method == "POST" {
-                return r;
-            }
-        }
-    }
-
-    /// The next `n` POSTs, within `limit` in all; the `GET /next` seen meanwhile go to `gets`.
-    fn posts(&self, n: usize, limit: Duration, gets: &mut Vec<Recorded>) -> Vec<Recorded> {
-        let deadline = Instant::now() + limit;
-        let mut posts = Vec::with_capacity(n);
-        while posts.len() < n {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(r) = self.requests.recv_timeout(left) else {
-                panic!("{} of {n} results within {limit:?}", posts.len());
-            };
-            if r.method == "POST" { posts.push(r) } else { gets.push(r) }
-        }
-        posts
-    }
-
-    /// Everything requested so far (non-blocking).
-    fn drain(&self) -> Vec<Recorded> {
-        self.requests.try_iter().collect()
-    }
-}
-
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)); // wake accept()
-    }
-}
-
-/// Counts a `GET /next` as parked for as long as it waits, however it ends.
-struct Parked<'a>(&'a Shared);
-
-impl<'a> Parked<'a> {
-    fn new(shared: &'a Shared) -> Parked<'a> {
-        let now = shared.parked.fetch_add(1, Ordering::SeqCst) + 1;
-        shared.max_parked.fetch_max(now, Ordering::SeqCst);
-        Parked(shared)
-    }
-}
-
-impl Drop for Parked<'_> {
-    fn drop(&mut self) {
-        self.0.parked.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-enum Next {
-    Event(String, Vec<u8>),
-    Fail,
-    Stop,
-}
-
-/// Waits for work for a `GET /next` on connection `conn`, which has served `served` so far.
-fn next_for(shared: &Shared, conn: usize, served: usize) -> Next {
-    let _parked = Parked::new(shared);
-    loop {
-        if shared.stop.load(Ordering::SeqCst) {
-            return Next::Stop;
-        }
-        if shared.fail_all.load(Ordering::SeqCst) || shared.fail_conns.lock().unwrap().contains(&conn) {
-            return Next::Fail;
-        }
-        if served == 0 || !shared.one_per_connection.load(Ordering::SeqCst) {
-            let mut queue = shared.queue.lock().unwrap();
-            if let Some((id, event)) = queue.pop_front() {
-                return Next::Event(id, event);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-fn serve_connection(stream: TcpStream, conn: usize, shared: &Shared, tx: &Sender<Recorded>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
-    let mut writer = match stream.try_clone() {
-        Ok(w) => w,
-        Err(_) => return,
-    };
-    let mut reader = BufReader::new(stream);
-    let mut served = 0;
-    while let Some(mut req) = read_request(&mut reader) {
-        req.conn = conn;
-        let _ = tx.send(req.clone());
-        let (status, headers, body): (&str, Vec<(String, String)>, Vec<u8>) =
-            match (req.method.as_str(), req.path.as_str()) {
-                ("GET", "/2018-06-01/runtime/invocation/next") => {
-                    let (id, event) = match next_for(shared, conn, served) {
-                        Next::Event(id, event) => (id, event),
-                        Next::Stop => return,
-                        Next::Fail => {
-                            let _ =
-                                writer.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
-                            return;
-                        }
-                    };
-                    served += 1;
-                    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + 60_000;
-                    let headers = vec![
-                        ("Content-Type".into(), "application/json".into()),
-                        ("Lambda-Runtime-Aws-Request-Id".into(), id.clone()),
-                        ("Lambda-Runtime-Deadline-Ms".into(), deadline.to_string()),
-                        ("Lambda-Runtime-Invoked-Function-Arn".into(), FUNCTION_ARN.into()),
-                        (
-                            "Lambda-Runtime-Trace-Id".into(),
-                            shared.trace.clone().unwrap_or_else(|| {
-                                format!("Root=1-65a1b2c3-{:0>24};Parent=53995c3f42cd8ad8;Sampled=0", id.len())
-                            }),
-                        ),
-                    ];
-                    ("200 OK", headers, event)
-                }
-                ("POST", p)
-                    if p == "/2018-06-01/runtime/init/error"
-                        || (p.starts_with("/2018-06-01/runtime/invocation/")
-                            && (p.ends_with("/response") || p.ends_with("/error"))) =>
-                {
-                    (
-                        "202 Accepted",
-                        vec![("Content-Type".into(), "application/json".into())],
-                        br#"{"status":"OK"}"#.to_vec(),
-                    )
-                }
-                _ => (
-                    "404 Not Found",
-                    vec![("Content-Type".into(), "application/json".into())],
-                    br#"{"errorMessage":"not found"}"#.to_vec(),
-                ),
-            };
-        let mut head = format!("HTTP/1.1 {status}\r\n");
-        for (k, v) in &headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-        if writer.write_all(head.as_bytes()).and_then(|_| writer.write_all(&body)).and_then(|_| writer.flush()).is_err()
-        {
-            return;
-        }
-    }
-}
-
-/// Reads one HTTP/1.1 request (Content-Length or chunked body). `None` at EOF or on error.
-fn read_request(r: &mut BufReader<TcpStream>) -> Option<Recorded> {
-    let mut line = String::new();
-    if r.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next()?.to_owned(), parts.next()?.to_owned());
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.push((k.trim().to_owned(), v.trim().to_owned()));
-    }
-    let get = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
-    let mut body = Vec::new();
-    if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        loop {
-            let mut size = String::new();
-            r.read_line(&mut size).ok()?;
-            let n = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
-            let mut chunk = vec![0; n + 2]; // data + CRLF
-            r.read_exact(&mut chunk).ok()?;
-            if n == 0 {
-                break; // (no trailers expected)
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-    } else if let Some(len) = get("content-length") {
-        body.resize(len.parse().ok()?, 0);
-        r.read_exact(&mut body).ok()?;
-    }
-    Some(Recorded { conn: 0, method, path, headers, body })
-}
 
 // ---------------------------------------------------------------------------------------
 // The function process.
@@ -945,14 +628,14 @@ fn eight_workers_share_one_decision_cache() {
 
 #[test]
 fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
-    use jwt_authorizer::runtime::Reply;
+    use jwt_authorizer::function::runtime::Outcome;
     let api = RuntimeApi::start(Vec::new());
     let handler: Arc<workers::Handler> = Arc::new(|_scratch, inv| {
         std::thread::sleep(Duration::from_millis(20)); // keep the others in flight
         if inv.body == b"panic" {
             panic!("this invocation panics");
         }
-        Reply::Response(inv.body.clone())
+        Outcome::Response(inv.body.clone())
     });
     let pool = workers::start(8, &api.addr.to_string(), handler).unwrap();
     api.wait_parked(8);
@@ -1034,27 +717,13 @@ fn the_init_error_reaches_a_runtime_api_that_leaves_the_first_report_unanswered(
     // function logged `could not report the init error: … (os error 11)` and the invocation
     // hung. The report is now made again on a new connection; the process still exits 1.
     for attempt in 0..3 {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = mpsc::channel::<Recorded>();
-        std::thread::spawn(move || {
-            for (n, stream) in listener.incoming().enumerate() {
-                let Ok(stream) = stream else { return };
-                let tx = tx.clone();
-                std::thread::spawn(move || {
-                    let mut writer = stream.try_clone().unwrap();
-                    let mut reader = BufReader::new(stream);
-                    let Some(req) = read_request(&mut reader) else { return };
-                    let _ = tx.send(req);
-                    if n == 0 {
-                        std::thread::sleep(Duration::from_secs(60)); // never answered
-                        return;
-                    }
-                    let _ = writer.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}");
-                });
-            }
+        // The first connection's report is read and never answered; the others are.
+        let api = RuntimeApi::serve(|conn, _| match conn.n {
+            0 => Action::Silent,
+            _ => Action::WriteThenClose(
+                b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}".to_vec(),
+            ),
         });
-        let api = RuntimeApi { addr, requests: rx, shared: Arc::new(Shared::default()) };
         let pem = public_pem("rsa2048-a");
         let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("JWT_LEEWAY_SECONDS", "abc")]);
         let first = api.next_post("the first init error");
@@ -1130,35 +799,18 @@ fn a_known_mix_of_events_gives_exact_metrics_lines() {
 /// invocation with the same `Runtime.ConfigError`, so the caller still sees the variable.
 #[test]
 fn an_unanswered_init_error_is_answered_on_the_pending_invocation() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = mpsc::channel::<Recorded>();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                let mut writer = stream.try_clone().unwrap();
-                let mut reader = BufReader::new(stream);
-                while let Some(req) = read_request(&mut reader) {
-                    let path = req.path.clone();
-                    let _ = tx.send(req);
-                    let answer: &[u8] = if path.ends_with("/init/error") {
-                        std::thread::sleep(Duration::from_secs(60)); // never answered
-                        return;
-                    } else if path.ends_with("/invocation/next") {
-                        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: inv-1\r\nContent-Length: 2\r\n\r\n{}"
-                    } else {
-                        b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
-                    };
-                    if writer.write_all(answer).is_err() {
-                        return;
-                    }
-                }
-            });
+    // Init error reports are read and never answered; the invocation is handed out.
+    let api = RuntimeApi::serve(|_, req| {
+        if req.path.ends_with("/init/error") {
+            Action::Silent
+        } else if req.path.ends_with("/invocation/next") {
+            Action::Write(
+                b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: inv-1\r\nContent-Length: 2\r\n\r\n{}".to_vec(),
+            )
+        } else {
+            Action::Write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}".to_vec())
         }
     });
-    let api = RuntimeApi { addr, requests: rx, shared: Arc::new(Shared::default()) };
     let pem = public_pem("rsa2048-a");
     let mut function = Function::spawn(&api, &[("JWT_PUBLIC_KEY", &pem), ("JWT_ISSUERS", "https://typo")]);
     let deadline = Instant::now() + Duration::from_secs(40);

@@ -2,55 +2,22 @@
 //! (`cargo lambda watch` sets `http://127.0.0.1:9000/.rt/<function>`). The client must send
 //! every Runtime API request under the prefix, to the right host.
 
-use jwt_authorizer::runtime::{Client, Invocation, Outcome};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::thread;
-use std::time::Duration;
+mod common;
 
-/// Answers `answers.len()` requests, in order, on as many connections as the client opens;
-/// returns each request line and Host header.
-fn serve(answers: Vec<&'static str>) -> (u16, thread::JoinHandle<Vec<(String, String)>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut answers = answers.into_iter().peekable();
-        while answers.peek().is_some() {
-            let (stream, _) = listener.accept().unwrap();
-            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut writer: TcpStream = stream;
-            // Requests on this connection until the client closes it.
-            while answers.peek().is_some() {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let (mut host, mut len) = (String::new(), 0usize);
-                loop {
-                    let mut h = String::new();
-                    reader.read_line(&mut h).unwrap();
-                    let h = h.trim_end();
-                    if h.is_empty() {
-                        break;
-                    }
-                    let (name, value) = h.split_once(':').unwrap();
-                    match name.to_ascii_lowercase().as_str() {
-                        "host" => host = value.trim().to_owned(),
-                        "content-length" => len = value.trim().parse().unwrap(),
-                        _ => {}
-                    }
-                }
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap();
-                seen.push((line.trim_end().to_owned(), host));
-                writer.write_all(answers.next().unwrap().as_bytes()).unwrap();
-            }
-        }
-        seen
-    });
-    (port, handle)
+use common::runtime_api::RuntimeApi;
+use jwt_authorizer::function::runtime::{Client, Invocation, Outcome};
+
+/// The shared test Runtime API answering `answers.len()` requests, in order, on as many
+/// connections as the client opens; its port, and the server (it records each request line
+/// and Host header).
+fn serve(answers: Vec<&'static str>) -> (u16, RuntimeApi) {
+    let api = RuntimeApi::scripted(answers.into_iter().map(|a| Some(a.as_bytes().to_vec())).collect());
+    (api.addr.port(), api)
+}
+
+/// Each request line and Host header the server has read so far.
+fn seen(api: &RuntimeApi) -> Vec<(String, String)> {
+    api.drain().into_iter().map(|r| (r.line.clone(), r.header("host").unwrap_or_default().to_owned())).collect()
 }
 
 const EVENT: &str = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: req-1\r\nContent-Length: 2\r\n\r\n{}";
@@ -63,9 +30,9 @@ fn an_emulator_url_prefixes_every_path() {
     let mut inv = Invocation::default();
     client.next(&mut inv).unwrap();
     assert_eq!(inv.request_id, "req-1");
-    assert_eq!(client.answer(&inv, Outcome::Response(b"{\"isAuthorized\":false}")).unwrap(), 202);
+    assert_eq!(client.post_outcome(&inv, &Outcome::Response(b"{\"isAuthorized\":false}".to_vec())).unwrap(), 202);
     assert_eq!(client.init_error("Runtime.ConfigError", "invalid configuration: X").unwrap(), 202);
-    let seen = server.join().unwrap();
+    let seen = seen(&server);
     let lines: Vec<&str> = seen.iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(
         lines,
@@ -84,7 +51,7 @@ fn lambdas_host_port_form_has_no_prefix() {
         let (port, server) = serve(vec![ACK]);
         let mut client = Client::new(&api.replace("{port}", &port.to_string()));
         assert_eq!(client.init_error("Runtime.ConfigError", "x").unwrap(), 202, "{api}");
-        let seen = server.join().unwrap();
+        let seen = seen(&server);
         assert_eq!(seen[0].0, "POST /2018-06-01/runtime/init/error HTTP/1.1", "{api}");
     }
 }

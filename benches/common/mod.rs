@@ -4,9 +4,9 @@
 //! Everything here runs once, outside the measured loops.
 #![allow(dead_code)] // each bench uses a different subset
 
-use jwt_authorizer::mint::Signer;
-use jwt_authorizer::verify::Alg;
-use jwt_authorizer::{Authorizer, config};
+use jwt_authorizer::jwt::header::Alg;
+use jwt_authorizer::jwt::mint::Signer;
+use jwt_authorizer::{Authorizer, function::config};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -58,11 +58,11 @@ impl Fixture {
         let (signing_input, sig_b64) = token.rsplit_once('.').expect("three segments");
         let signing_input = signing_input.as_bytes().to_vec();
         let mut signature = vec![0u8; 512];
-        let n = jwt_authorizer::b64::decode(sig_b64.as_bytes(), &mut signature).expect("base64").len();
+        let n = jwt_authorizer::jwt::b64::decode(sig_b64.as_bytes(), &mut signature).expect("base64").len();
         signature.truncate(n);
         let jwks = serde_json::json!({"keys": [{
             "kty": "RSA", "use": "sig", "alg": "RS256", "kid": KID,
-            "n": jwt_authorizer::b64::encode(&modulus), "e": jwt_authorizer::b64::encode(&exponent),
+            "n": jwt_authorizer::jwt::b64::encode(&modulus), "e": jwt_authorizer::jwt::b64::encode(&exponent),
         }]})
         .to_string();
         let env: HashMap<&str, String> = HashMap::from([

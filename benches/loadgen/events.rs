@@ -2,8 +2,8 @@
 //! the token in the identity source and in `headers.authorization`) carrying tokens signed
 //! at start-up with the demo key, and what each one's answer must be.
 
-use jwt_authorizer::mint::Signer;
-use jwt_authorizer::verify::Alg;
+use jwt_authorizer::jwt::header::Alg;
+use jwt_authorizer::jwt::mint::Signer;
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -195,7 +195,7 @@ pub fn mixed(total: usize, mix: &Mix, seed: u64) -> Load {
     for token in tokens.iter().take(8.min(mix.hot_subjects)) {
         let mut parts = token.split('.');
         let (h, _, s) = (parts.next().unwrap_or(""), parts.next(), parts.next().unwrap_or(""));
-        let forged = jwt_authorizer::b64::encode(claims("user_admin", now, now + 86_400).to_string().as_bytes());
+        let forged = jwt_authorizer::jwt::b64::encode(claims("user_admin", now, now + 86_400).to_string().as_bytes());
         let body = event(&format!("Bearer {h}.{forged}.{s}"), events.len());
         events.push(Event { body, expect: Expect::Deny });
     }

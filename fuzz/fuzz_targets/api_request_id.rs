@@ -2,7 +2,7 @@
 //! string `serde_json::Value` finds at `requestContext.requestId` (which also refuses numbers
 //! beyond f64 elsewhere in the event, where skipping them does not: then there is no oracle).
 #![no_main]
-use jwt_authorizer::api_request_id::{MAX_LEN, of};
+use jwt_authorizer::apigw::api_request_id::{MAX_LEN, of};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 #![no_main]
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwt_authorizer::b64;
+use jwt_authorizer::jwt::b64;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|src: &[u8]| {

@@ -7,7 +7,7 @@
 use crate::{FAR_FUTURE, FIXTURE, FUZZ_KID, NOW, events_with, valid_claims};
 use arbitrary::Arbitrary;
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
-use jwt_authorizer::verify::Alg;
+use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::{Authorizer, Scratch};
 use serde_json::json;
 use std::sync::LazyLock;

@@ -1,10 +1,10 @@
 //! The `http` target: arbitrary bytes as the server's side of a Runtime API connection, read
-//! by the client's response reader (`jwt_authorizer::runtime::http`) in reads of varying
+//! by the client's response reader (`jwt_authorizer::function::runtime::http`) in reads of varying
 //! size, response after response. Every accepted response is re-parsed from the bytes it
 //! consumed by [`strict`], an independent parser of RFC 9112 written here (no `httparse`),
 //! which must accept it with the same status, fields, body and persistence.
 
-use jwt_authorizer::runtime::http::{
+use jwt_authorizer::function::runtime::http::{
     Buffer, MAX_BODY, MAX_CHUNK_LINE, MAX_HEAD, MAX_HEADERS, MAX_INTERIM, read_response,
 };
 use std::io::{self, Read};

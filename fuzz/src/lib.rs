@@ -14,10 +14,11 @@ pub mod signed;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jwt_authorizer::claims::{self, Policy, Rule};
-use jwt_authorizer::json::{PADDING, Parser};
-use jwt_authorizer::mint::Signer;
-use jwt_authorizer::{Authorizer, Reason, Scratch, config};
+use jwt_authorizer::jwt::claims::{self, Policy, Rule};
+use jwt_authorizer::jwt::json::{PADDING, Parser};
+use jwt_authorizer::jwt::mint::Signer;
+use jwt_authorizer::jwt::Rejection;
+use jwt_authorizer::{Authorizer, Scratch, function::config};
 use ring::signature::{self, KeyPair as _, RsaKeyPair, RsaPublicKeyComponents, UnparsedPublicKey};
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -113,11 +114,11 @@ pub fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 static PARSER: LazyLock<Mutex<Parser>> = LazyLock::new(|| Mutex::new(Parser::with_capacity(4096)));
 
 /// `claims::validate` on raw claims JSON, parsed in place by the crate's `json::Parser`.
-pub fn validate_claims(claims: &[u8], policy: &Policy, now: u64) -> Result<String, Reason> {
+pub fn validate_claims(claims: &[u8], policy: &Policy, now: u64) -> Result<String, Rejection> {
     let mut buf = claims.to_vec();
     buf.resize(claims.len() + PADDING, 0);
     let mut parser = PARSER.lock().unwrap_or_else(|p| p.into_inner());
-    parser.parse(&mut buf, claims.len(), |c| claims::validate(c, policy, now).map(str::to_owned)).and_then(|r| r)
+    parser.parse(&mut buf, claims.len(), |c| claims::validate(c, policy, now).map(|v| v.sub.to_owned())).and_then(|r| r)
 }
 
 /// Claims that satisfy the fixture policy at [`NOW`].
@@ -137,7 +138,7 @@ pub fn valid_claims(sub: &str, exp: u64) -> serde_json::Value {
 
 /// A token the fixture authorizers allow at [`NOW`] (kid `fuzz-key`).
 pub static VALID_TOKEN: LazyLock<String> = LazyLock::new(|| {
-    FIXTURE.signer.sign(&valid_claims("user_fuzz", FAR_FUTURE), jwt_authorizer::verify::Alg::RS256, Some(FUZZ_KID))
+    FIXTURE.signer.sign(&valid_claims("user_fuzz", FAR_FUTURE), jwt_authorizer::jwt::header::Alg::RS256, Some(FUZZ_KID))
 });
 
 /// Independent check: does the text before the last `.` carry an RS256 signature by the
@@ -173,7 +174,7 @@ pub fn pem_body(pem: &str) -> Vec<u8> {
 
 /// Fixture B's public modulus and exponent (setup only: parsed by the crate's own loader).
 fn other_components() -> RsaPublicKeyComponents<Vec<u8>> {
-    let key = jwt_authorizer::keys::Key::from_pem(OTHER_PUBLIC_KEY).expect("fixture B public key");
+    let key = jwt_authorizer::jwt::keys::Key::from_pem(OTHER_PUBLIC_KEY).expect("fixture B public key");
     RsaPublicKeyComponents { n: key.modulus().to_vec(), e: key.exponent().to_vec() }
 }
 
@@ -185,7 +186,7 @@ pub fn fields(data: &[u8], n: usize) -> Vec<Option<String>> {
 /// The variables the config target fills, in the order of its NUL-separated fields: every
 /// variable the function reads except `JWT_JWKS_FILE` (a path; the fuzzer must not read files).
 pub static CONFIG_VARS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-    jwt_authorizer::config::VARIABLES.iter().copied().filter(|v| *v != "JWT_JWKS_FILE").collect()
+    jwt_authorizer::function::config::VARIABLES.iter().copied().filter(|v| *v != "JWT_JWKS_FILE").collect()
 });
 
 /// An event of each flavour carrying `token` in its identity source (for the config target

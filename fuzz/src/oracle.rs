@@ -1,9 +1,9 @@
 //! Independent re-implementations the targets compare against: a `serde_json` walk that
 //! sees every string and every duplicate member name, and the claims policy written again
 //! over `serde_json::Value` (RFC 7519 §4.1 as the crate documents it), sharing no code
-//! with `jwt_authorizer::claims`.
+//! with `jwt_authorizer::jwt::claims`.
 
-use jwt_authorizer::claims::{Policy, Rule};
+use jwt_authorizer::jwt::claims::{Policy, Rule};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashSet;

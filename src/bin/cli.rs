@@ -9,10 +9,10 @@
 #![forbid(unsafe_code)]
 
 use jwt_authorizer::cache::CachedAuthorizer;
-use jwt_authorizer::keys::Key;
-use jwt_authorizer::mint::Signer;
-use jwt_authorizer::verify::Alg;
-use jwt_authorizer::{Authorizer, Scratch, config};
+use jwt_authorizer::jwt::header::Alg;
+use jwt_authorizer::jwt::keys::Key;
+use jwt_authorizer::jwt::mint::Signer;
+use jwt_authorizer::{Authorizer, Scratch, function::config};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -261,15 +261,15 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
         }
     };
     let a = &loaded.authorizer;
-    let p = &a.policy;
+    let p = a.policy();
     let list = |items: &[String], none: &str| if items.is_empty() { none.to_owned() } else { items.join(", ") };
-    println!("keys ({}):", a.keys.len());
-    for key in a.keys.iter() {
+    println!("keys ({}):", a.keys().len());
+    for key in a.keys().iter() {
         let alg = key.alg().map_or("any allowed", |alg| alg.name());
         let kid = key.kid().unwrap_or("(none: matches any kid)");
         println!("  kid {kid}: RSA {} bits, alg {alg}, RFC 7638 thumbprint {}", key.modulus_bits(), key.thumbprint());
     }
-    let algs: Vec<&str> = Alg::ALL.iter().filter(|x| p.algorithms.contains(**x)).map(|x| x.name()).collect();
+    let algs: Vec<&str> = Alg::ALL.iter().filter(|x| a.algorithms().contains(**x)).map(|x| x.name()).collect();
     println!("algorithms: {}", algs.join(", "));
     println!("issuer: {}", list(&p.issuers, "not checked"));
     println!("audience: {}", list(&p.audiences, "none (a token that carries aud is refused)"));
@@ -282,11 +282,11 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
     };
     let rules: Vec<String> = p.require.iter().map(|r| format!("{}={}", path(&r.path), r.values.join("|"))).collect();
     println!("rules (all must hold): {}", list(&rules, "none"));
-    let context: Vec<String> = a.context.iter().map(|c| format!("{} <- {}", c.key, path(&c.path))).collect();
+    let context: Vec<String> = a.context().iter().map(|c| format!("{} <- {}", c.key, path(&c.path))).collect();
     println!("context: sub <- sub{}", context.iter().map(|c| format!(", {c}")).collect::<String>());
-    println!("token cookie: {}", a.cookie.as_deref().unwrap_or("none"));
-    println!("token header (REST REQUEST events): {}", a.token_header);
-    println!("HTTP API answers: {:?}", a.format);
+    println!("token cookie: {}", a.cookie().unwrap_or("none"));
+    println!("token header (REST REQUEST events): {}", a.token_header());
+    println!("HTTP API answers: {:?}", a.format());
     println!("decision cache: {:?}", loaded.cache);
     match &loaded.metrics {
         Some(m) => println!("metrics: namespace {}, every {} s", m.namespace, m.interval_seconds),
@@ -328,13 +328,13 @@ fn demo() -> Result<ExitCode, String> {
         // Same signature, claims edited from "viewer" to "admin".
         let mut parts: Vec<String> = viewer.split('.').map(str::to_owned).collect();
         let forged = claims("admin", now).to_string();
-        parts[1] = jwt_authorizer::b64::encode(forged.as_bytes());
+        parts[1] = jwt_authorizer::jwt::b64::encode(forged.as_bytes());
         parts.join(".")
     };
     let alg_none = format!(
         "{}.{}.",
-        jwt_authorizer::b64::encode(br#"{"alg":"none","typ":"JWT"}"#),
-        jwt_authorizer::b64::encode(claims("admin", now).to_string().as_bytes())
+        jwt_authorizer::jwt::b64::encode(br#"{"alg":"none","typ":"JWT"}"#),
+        jwt_authorizer::jwt::b64::encode(claims("admin", now).to_string().as_bytes())
     );
     let bearer = |t: &str| format!("Bearer {t}");
     let cases: [(&str, Vec<u8>); 8] = [

@@ -1,12 +1,14 @@
 //! Shared helpers for the integration tests: committed fixture keys, tokens signed at
-//! test time with `jwt_authorizer::mint::Signer`, a fixed clock, and event builders.
+//! test time with `jwt_authorizer::jwt::mint::Signer`, a fixed clock, and event builders.
 //!
 //! Nothing here reads the clock: every decision is taken at [`NOW`].
 #![allow(dead_code)] // each test crate uses a different subset
 
-use jwt_authorizer::config::{self, ConfigError};
-use jwt_authorizer::mint::Signer;
-use jwt_authorizer::verify::Alg;
+pub mod runtime_api;
+
+use jwt_authorizer::function::config::{self, ConfigError};
+use jwt_authorizer::jwt::header::Alg;
+use jwt_authorizer::jwt::mint::Signer;
 use jwt_authorizer::{Authorizer, Reason, Scratch};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -119,7 +121,7 @@ pub fn segments(token: &str) -> (String, String, String) {
 }
 
 pub fn b64(bytes: &[u8]) -> String {
-    jwt_authorizer::b64::encode(bytes)
+    jwt_authorizer::jwt::b64::encode(bytes)
 }
 
 pub fn unb64(s: &str) -> Vec<u8> {

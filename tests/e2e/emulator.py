@@ -277,7 +277,7 @@ def main():
         status, raw = emu.post(ev["v2-valid"].read_bytes(), timeout=300)
         log = emu.wait_log("exited code=1")
         # cargo lambda watch 1.9.2 leaves about half of the init-error reports unanswered; the
-        # function then answers the pending invocation with the same error (lambda.rs), so the
+        # function then answers the pending invocation with the same error (function/handler.rs), so the
         # caller always gets Runtime.ConfigError naming the variable (issue 11).
         check("badcfg (watch): no decision served; Runtime.ConfigError naming the variable",
               init_error_names(raw, "JWT_LEEWAY_SECONDS"), f"{status} {raw[:300]!r}")

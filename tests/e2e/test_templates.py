@@ -1,6 +1,6 @@
 """The deployment templates, transformed offline with the AWS SAM translator (the code that
 CloudFormation's AWS::Serverless transform runs), and checked against the function's own
-configuration list (src/config.rs VARIABLES) and the issue's requirements.
+configuration list (src/function/config.rs VARIABLES) and the issue's requirements.
 
   python3 -m unittest discover -s tests/e2e -p 'test_*.py'     (needs aws-sam-translator)
 """
@@ -19,7 +19,7 @@ NOT_PARAMETERS = {"JWT_JWKS_FILE", "JWT_TOKEN_COOKIE", "JWT_DECISION_CACHE", "JW
 
 
 def config_variables():
-    text = (ROOT / "src" / "config.rs").read_text()
+    text = (ROOT / "src" / "function" / "config.rs").read_text()
     block = re.search(r"pub const VARIABLES: \[&str; (\d+)\] = \[(.*?)\];", text, re.S)
     names = re.findall(r'"([A-Z_]+)"', block.group(2))
     assert len(names) == int(block.group(1))
@@ -110,7 +110,7 @@ class CommonChecks:
 
     def test_alarms_and_dashboard_watch_what_the_function_emits(self):
         """Errors, throttles and deny-rate alarms and the dashboard exist by default, and name
-        only metrics the function writes (src/metrics.rs) and every reason code (src/reason.rs)."""
+        only metrics the function writes (src/function/metrics.rs) and every reason code (src/reason.rs)."""
         res = self.t["Resources"]
         for name in ("ErrorsAlarm", "ThrottlesAlarm", "DenyRateAlarm", "Dashboard"):
             self.assertIn(res[name]["Condition"], ("MonitoringOn", "MetricsMonitoringOn"), name)
@@ -119,7 +119,7 @@ class CommonChecks:
                          {"Ref": "MetricsNamespace"})
         self.assertEqual((res["ErrorsAlarm"]["Properties"]["MetricName"], res["ThrottlesAlarm"]["Properties"]["MetricName"]),
                          ("Errors", "Throttles"))
-        emitted = set(re.findall(r'\("([A-Za-z]+)"\.into\(\)', (ROOT / "src" / "metrics.rs").read_text()))
+        emitted = set(re.findall(r'\("([A-Za-z]+)"\.into\(\)', (ROOT / "src" / "function" / "metrics.rs").read_text()))
         self.assertGreaterEqual(emitted, {"Decisions", "Allowed", "Denied", "CacheHits", "CacheMisses", "DecisionTime"})
         alarm = {m["Id"]: m for m in res["DenyRateAlarm"]["Properties"]["Metrics"]}
         self.assertEqual({alarm["denied"]["MetricStat"]["Metric"]["MetricName"],
@@ -290,7 +290,7 @@ class ManagedInstancesTemplate(CommonChecks, unittest.TestCase):
         self.assertEqual(conf["PerExecutionEnvironmentMaxConcurrency"], {"Ref": "MaxConcurrencyPerEnvironment"})
         self.assertEqual(conf["ExecutionEnvironmentMemoryGiBPerVCpu"], {"Ref": "MemoryGiBPerVCpu"})
         # The parameter's range is what the function accepts in AWS_LAMBDA_MAX_CONCURRENCY.
-        top = int(re.search(r"pub const MAX_WORKERS: usize = (\d+);", (ROOT / "src/workers.rs").read_text()).group(1))
+        top = int(re.search(r"pub const MAX_WORKERS: usize = (\d+);", (ROOT / "src/function/workers.rs").read_text()).group(1))
         p = self.t["Parameters"]["MaxConcurrencyPerEnvironment"]
         self.assertEqual((p["MinValue"], p["MaxValue"], p["Default"]), (1, top, 8))
 

@@ -24,10 +24,10 @@
 //! its log lines ([`log::Context`]).
 
 use crate::authorizer::Scratch;
-use crate::config::ConfigError;
+use crate::function::config::ConfigError;
+use crate::function::metrics::SharedMetrics;
+use crate::function::runtime::{self, Client, Invocation, Outcome};
 use crate::log;
-use crate::metrics::SharedMetrics;
-use crate::runtime::{self, Client, Invocation, Reply};
 use crate::shared_cache::SharedAuthorizer;
 pub use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
@@ -55,15 +55,17 @@ pub fn count(env: impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError>
 }
 
 /// What a worker does with one invocation, given its own scratch buffers.
-pub type Handler = dyn Fn(&mut Scratch, &Invocation) -> Reply + Send + Sync;
+pub type Handler = dyn Fn(&mut Scratch, &Invocation) -> Outcome<'static> + Send + Sync;
 
 /// The function's handler on a worker: the shared authorizer, the worker's scratch, the
 /// invocation's ids on its log lines, and the process's metrics (when on).
 pub fn authorizer_handler(shared: Arc<SharedAuthorizer>, metrics: Option<Arc<SharedMetrics>>) -> Arc<Handler> {
     Arc::new(move |scratch: &mut Scratch, inv: &Invocation| {
         let ctx = log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
-        let now = crate::lambda::now();
-        crate::lambda::serve(&inv.body, &ctx, scratch, metrics.as_deref(), |s| shared.handle(&inv.body, now, s))
+        let now = crate::function::handler::now();
+        crate::function::handler::serve(&inv.body, &ctx, scratch, metrics.as_deref(), |s| {
+            shared.handle(&inv.body, now, s)
+        })
     })
 }
 

@@ -8,7 +8,7 @@
 //! body read to the end of the stream, bytes after the response). A request that meets a
 //! connection the server already closed is retried once on a fresh one. The answer to an
 //! invocation and the next `GET …/invocation/next` go out in one write (HTTP/1.1 pipelining,
-//! [`Client::answer_and_ask_next`]): one write and one wake-up per invocation instead of two.
+//! [`Client::post_outcome_and_ask_next`]): one write and one wake-up per invocation instead of two.
 //!
 //! Kept from `lambda_runtime`: the request paths and error format (`{"errorType",
 //! "errorMessage"}` with a `Lambda-Runtime-Function-Error-Type` header; `unhandled` for
@@ -107,10 +107,11 @@ pub fn valid_request_id(id: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID).contains(&id.len()) && id.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// An invocation's result: the response JSON, or an error (`errorType`, `errorMessage`).
+/// An invocation's result, as a handler returns it and the client posts it: the response
+/// JSON, or an error (`errorType`, `errorMessage`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome<'a> {
-    Response(&'a [u8]),
+    Response(Vec<u8>),
     Error { error_type: &'a str, message: &'a str },
 }
 
@@ -131,7 +132,7 @@ pub struct Client {
     /// The timeouts set on `conn` so far (see [`Timed`]).
     timeouts: Timeouts,
     /// A `GET …/invocation/next` was sent on `conn` behind an answer
-    /// ([`answer_and_ask_next`](Self::answer_and_ask_next)) and its response is still to read.
+    /// ([`post_outcome_and_ask_next`](Self::post_outcome_and_ask_next)) and its response is still to read.
     next_asked: bool,
 }
 
@@ -227,22 +228,22 @@ impl Client {
     /// acknowledgement, and returns its HTTP status (202 when accepted). The whole answer is
     /// bounded by the invocation's deadline ([`DEFAULT_TIMEOUT`] from now when there is none
     /// or it has passed); a spent deadline is an `Io` error of kind `TimedOut`.
-    pub fn answer(&mut self, inv: &Invocation, outcome: Outcome<'_>) -> Result<u16, Error> {
-        self.answer_then(inv, outcome, false)
+    pub fn post_outcome(&mut self, inv: &Invocation, outcome: &Outcome<'_>) -> Result<u16, Error> {
+        self.post_then(inv, outcome, false)
     }
 
-    /// [`answer`](Self::answer), with the next invocation asked for in the same write: the
-    /// `POST` and a `GET …/invocation/next` are pipelined (RFC 9112 §9.3.2: a client MAY
-    /// send several requests without waiting; the server answers them in order), which saves
-    /// a round trip, a write and a wake-up per invocation (docs/performance.md §6). The
+    /// [`post_outcome`](Self::post_outcome), with the next invocation asked for in the same
+    /// write: the `POST` and a `GET …/invocation/next` are pipelined (RFC 9112 §9.3.2: a client
+    /// MAY send several requests without waiting; the server answers them in order), which
+    /// saves a write and a wake-up per invocation (docs/performance.md §2). The
     /// acknowledgement is read here, under the invocation's deadline; the next invocation's
     /// response is read by the following [`next`](Self::next) (when the acknowledgement
     /// leaves the connection unusable, that `next` asks again on a fresh one).
-    pub fn answer_and_ask_next(&mut self, inv: &Invocation, outcome: Outcome<'_>) -> Result<u16, Error> {
-        self.answer_then(inv, outcome, true)
+    pub fn post_outcome_and_ask_next(&mut self, inv: &Invocation, outcome: &Outcome<'_>) -> Result<u16, Error> {
+        self.post_then(inv, outcome, true)
     }
 
-    fn answer_then(&mut self, inv: &Invocation, outcome: Outcome<'_>, ask_next: bool) -> Result<u16, Error> {
+    fn post_then(&mut self, inv: &Invocation, outcome: &Outcome<'_>, ask_next: bool) -> Result<u16, Error> {
         self.next_asked = false;
         let now = Instant::now();
         let deadline = inv.deadline.filter(|d| *d > now).unwrap_or(now + DEFAULT_TIMEOUT);
@@ -499,31 +500,20 @@ fn write_head(out: &mut Vec<u8>, method: &str, path: &str, host: &str, len: Opti
     out.extend_from_slice(b"\r\n");
 }
 
-/// What a handler answers: response JSON, or an error with a fixed type and message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    Response(Vec<u8>),
-    Error { error_type: &'static str, message: &'static str },
-}
-
 /// Serves invocations until the Runtime API fails, and returns why: `handler` answers each
 /// invocation (its request id and trace id are for its log lines). A handler panic (when
 /// panics unwind) becomes that invocation's error and the loop goes on; a result the
 /// Runtime API refuses (e.g. 410, past the deadline) is logged and the loop goes on; an I/O
 /// or protocol failure of the Runtime API ends it with the error.
-pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Reply) -> Error {
+pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Outcome<'static>) -> Error {
     let mut inv = Invocation::default();
     loop {
         if let Err(e) = client.next(&mut inv) {
             return e;
         }
-        let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&inv)))
-            .unwrap_or(Reply::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
-        let outcome = match &reply {
-            Reply::Response(body) => Outcome::Response(body),
-            Reply::Error { error_type, message } => Outcome::Error { error_type, message },
-        };
-        match client.answer_and_ask_next(&inv, outcome) {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&inv)))
+            .unwrap_or(Outcome::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
+        match client.post_outcome_and_ask_next(&inv, &outcome) {
             Ok(status) if !(200..300).contains(&status) => {
                 let ctx = crate::log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
                 crate::log::warn_in(&ctx, &format!("the Runtime API answered HTTP {status} to an invocation result"));
@@ -534,32 +524,19 @@ pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Reply) -
     }
 }
 
+/// The one test Runtime API server, shared with the integration tests.
+#[cfg(test)]
+#[path = "../../tests/common/runtime_api.rs"]
+mod test_runtime_api;
+
 #[cfg(test)]
 mod tests {
+    use super::test_runtime_api::{ACK, Action, Recorded as Seen, RuntimeApi};
     use super::*;
-    use std::io::{BufRead, BufReader};
     use std::net::TcpListener;
     use std::sync::mpsc;
     use std::thread;
     use std::time::Instant;
-
-    /// One request as the test server saw it.
-    #[derive(Debug, Clone)]
-    struct Seen {
-        conn: usize,
-        method: String,
-        path: String,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-        /// Bytes of a later request had arrived with this one (it was pipelined).
-        pipelined: bool,
-    }
-
-    impl Seen {
-        fn header(&self, name: &str) -> Option<&str> {
-            self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-        }
-    }
 
     /// What the server answers to each request, in order: raw bytes written as they are
     /// (so tests can send chunked bodies, closes, junk). `None`: close the connection
@@ -580,74 +557,14 @@ mod tests {
     }
 
     fn ack() -> Option<Vec<u8>> {
-        Some(
-            b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
-                .to_vec(),
-        )
+        Some(ACK.to_vec())
     }
 
-    /// A local Runtime API that plays `script` and reports every request it reads.
-    fn server(script: Script) -> (String, mpsc::Receiver<Seen>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut script = script.into_iter();
-            for (conn, stream) in listener.incoming().enumerate() {
-                let Ok(stream) = stream else { return };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut writer = stream;
-                while let Some(seen) = read_request(&mut reader, conn) {
-                    let _ = tx.send(seen);
-                    match script.next() {
-                        Some(Some(bytes)) => {
-                            if writer.write_all(&bytes).is_err() {
-                                break;
-                            }
-                            // No length: the body ends when the server closes (RFC 9112 §6.3).
-                            let has = |h: &[u8]| bytes.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
-                            if !has(b"content-length") && !has(b"transfer-encoding") {
-                                break;
-                            }
-                            // A server that says it closes reads nothing more (RFC 9112 §9.6).
-                            if has(b"connection: close") {
-                                break;
-                            }
-                        }
-                        Some(None) | None => break, // close this connection
-                    }
-                    if script.len() == 0 {
-                        break; // nothing more to say: close (a truncated answer ends here)
-                    }
-                }
-            }
-        });
-        (addr, rx)
-    }
-
-    fn read_request(r: &mut BufReader<TcpStream>, conn: usize) -> Option<Seen> {
-        let mut first = String::new();
-        if r.read_line(&mut first).ok()? == 0 {
-            return None;
-        }
-        let mut it = first.split_whitespace();
-        let (method, path) = (it.next()?.to_owned(), it.next()?.to_owned());
-        let mut headers = Vec::new();
-        loop {
-            let mut l = String::new();
-            r.read_line(&mut l).ok()?;
-            let l = l.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            let (k, v) = l.split_once(':')?;
-            headers.push((k.trim().to_owned(), v.trim().to_owned()));
-        }
-        let len =
-            headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.parse().unwrap());
-        let mut body = vec![0; len.unwrap_or(0)];
-        r.read_exact(&mut body).ok()?;
-        Some(Seen { conn, method, path, headers, body, pipelined: !r.buffer().is_empty() })
+    /// The shared test Runtime API playing `script`; its address, and the server (it reports
+    /// every request it reads).
+    fn server(script: Script) -> (String, RuntimeApi) {
+        let api = RuntimeApi::scripted(script);
+        (api.addr.to_string(), api)
     }
 
     #[test]
@@ -714,10 +631,10 @@ mod tests {
             assert_eq!(inv.trace_id, "Root=1-abc;Sampled=0");
             assert_eq!(inv.function_arn, "arn:aws:lambda:us-east-1:1:function:f");
             assert!(inv.remaining().unwrap() > Duration::from_secs(3600));
-            assert_eq!(c.answer(&inv, Outcome::Response(b"{\"ok\":true}")).unwrap(), 202);
+            assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"{\"ok\":true}".to_vec())).unwrap(), 202);
         }
         assert_eq!(c.connections(), 1, "the acknowledgement is read, so the connection is reused");
-        let all: Vec<Seen> = seen.try_iter().collect();
+        let all: Vec<Seen> = seen.drain().into_iter().collect();
         assert_eq!(all.len(), 10);
         assert!(all.iter().all(|s| s.conn == 0));
         assert_eq!((all[0].method.as_str(), all[0].path.as_str()), ("GET", NEXT));
@@ -734,9 +651,9 @@ mod tests {
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
         let out = Outcome::Error { error_type: "Unauthorized", message: "Unauthorized" };
-        assert_eq!(c.answer(&inv, out).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &out).unwrap(), 202);
         assert_eq!(c.init_error("Runtime.ConfigError", "invalid configuration: JWT_X: \"bad\"").unwrap(), 202);
-        let all: Vec<Seen> = seen.try_iter().collect();
+        let all: Vec<Seen> = seen.drain().into_iter().collect();
         let err = &all[1];
         assert_eq!(err.path, "/2018-06-01/runtime/invocation/abc-1/error");
         assert_eq!(err.header("Lambda-Runtime-Function-Error-Type"), Some("unhandled"));
@@ -762,13 +679,13 @@ mod tests {
         assert_eq!((inv.request_id.as_str(), &inv.body[..]), ("c-1", &b"{\"a\":1}"[..]));
         assert_eq!(inv.deadline_ms, None);
         assert_eq!(inv.trace_id, "");
-        assert_eq!(c.answer(&inv, Outcome::Response(b"1")).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).unwrap(), 202);
         c.next(&mut inv).unwrap(); // after `Connection: close`: a new connection
         assert_eq!(inv.request_id, "c-2");
         assert_eq!(c.connections(), 2);
         // the server now closes without answering the POST: reconnect once, then fail cleanly
-        assert!(c.answer(&inv, Outcome::Response(b"1")).is_err());
-        let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
+        assert!(c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).is_err());
+        let conns: Vec<usize> = seen.drain().into_iter().map(|s| s.conn).collect();
         assert_eq!(&conns[..3], &[0, 0, 1]);
     }
 
@@ -788,16 +705,16 @@ mod tests {
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
         assert_eq!(inv.request_id, "p-0");
-        assert_eq!(c.answer_and_ask_next(&inv, Outcome::Response(b"{\"n\":0}")).unwrap(), 202);
+        assert_eq!(c.post_outcome_and_ask_next(&inv, &Outcome::Response(b"{\"n\":0}".to_vec())).unwrap(), 202);
         // The GET went out with the answer: only its response is read.
         c.next(&mut inv).unwrap();
         assert_eq!((inv.request_id.as_str(), c.connections()), ("p-1", 1));
         // This acknowledgement closes the connection: the GET that rode with it was never read.
-        assert_eq!(c.answer_and_ask_next(&inv, Outcome::Error { error_type: "E", message: "m" }).unwrap(), 202);
+        assert_eq!(c.post_outcome_and_ask_next(&inv, &Outcome::Error { error_type: "E", message: "m" }).unwrap(), 202);
         c.next(&mut inv).unwrap();
         assert_eq!((inv.request_id.as_str(), c.connections()), ("p-2", 2));
-        assert_eq!(c.answer(&inv, Outcome::Response(b"{}")).unwrap(), 202);
-        let all: Vec<Seen> = seen.try_iter().collect();
+        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202);
+        let all = seen.drain();
         let got: Vec<(usize, &str, &str, bool)> =
             all.iter().map(|s| (s.conn, s.method.as_str(), s.path.as_str(), s.pipelined)).collect();
         assert_eq!(
@@ -823,10 +740,10 @@ mod tests {
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
         // the server reads our POST on connection 0 then closes it: still counted as "seen"
-        let status = c.answer(&inv, Outcome::Response(b"{}"));
+        let status = c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec()));
         assert_eq!(status.unwrap(), 202);
         assert_eq!(c.connections(), 2);
-        let posts: Vec<Seen> = seen.try_iter().filter(|s| s.method == "POST").collect();
+        let posts: Vec<Seen> = seen.drain().into_iter().filter(|s| s.method == "POST").collect();
         assert_eq!(posts.last().unwrap().conn, 1);
     }
 
@@ -874,11 +791,11 @@ mod tests {
             if inv.body == b"2" {
                 panic!("boom");
             }
-            Reply::Response(b"\"ok\"".to_vec())
+            Outcome::Response(b"\"ok\"".to_vec())
         });
         assert!(matches!(r, Error::Status(500)), "{r:?}");
         assert_eq!(traces, ["Root=1-abc;Sampled=0"; 2]);
-        let posts: Vec<Seen> = seen.try_iter().filter(|s| s.method == "POST").collect();
+        let posts: Vec<Seen> = seen.drain().into_iter().filter(|s| s.method == "POST").collect();
         assert_eq!(posts[0].path, "/2018-06-01/runtime/invocation/a/response");
         assert_eq!(posts[1].path, "/2018-06-01/runtime/invocation/b/error");
         let body: serde_json::Value = serde_json::from_slice(&posts[1].body).unwrap();
@@ -891,9 +808,9 @@ mod tests {
         let mut inv = Invocation::default();
         let r = c.next(&mut inv);
         if r.is_ok() {
-            let _ = c.answer(&inv, Outcome::Response(b"{}"));
+            let _ = c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec()));
         }
-        (r, seen.try_iter().collect())
+        (r, seen.drain().into_iter().collect())
     }
 
     #[test]
@@ -941,7 +858,7 @@ mod tests {
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
         assert_eq!(inv.trace_id, "Root=1- abc;  Sampled=0");
-        assert_eq!(c.answer(&inv, Outcome::Response(b"{}")).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202);
     }
 
     #[test]
@@ -958,69 +875,44 @@ mod tests {
         let mut c = Client::new(&addr);
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
-        assert_eq!(c.answer(&inv, Outcome::Response(b"1")).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).unwrap(), 202);
         c.next(&mut inv).unwrap();
         assert_eq!(inv.request_id, "a-2", "the leftover bytes were not read as this response");
         assert_eq!(c.connections(), 2);
-        c.answer(&inv, Outcome::Response(b"1")).unwrap();
+        c.post_outcome(&inv, &Outcome::Response(b"1".to_vec())).unwrap();
         c.next(&mut inv).unwrap();
         assert_eq!((inv.request_id.as_str(), c.connections()), ("a-3", 3));
-        let conns: Vec<usize> = seen.try_iter().map(|s| s.conn).collect();
+        let conns: Vec<usize> = seen.drain().into_iter().map(|s| s.conn).collect();
         assert_eq!(conns, [0, 0, 1, 1, 2]);
     }
 
     /// A Runtime API that reads one request per connection and answers it with `answer`
     /// one byte every `every` (up to 30 s), or not at all when `answer` is empty — except
     /// the connections numbered in `fine`, answered at once with an acknowledgement.
-    fn slow_server(answer: &'static [u8], every: Duration, fine: &'static [usize]) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        thread::spawn(move || {
-            for (n, stream) in listener.incoming().enumerate() {
-                let Ok(stream) = stream else { return };
-                thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut writer = stream;
-                    if read_request(&mut reader, n).is_none() {
-                        return;
-                    }
-                    if fine.contains(&n) {
-                        let _ = writer.write_all(&ack().unwrap());
-                        return;
-                    }
-                    let start = Instant::now();
-                    let mut bytes = answer.iter().cycle();
-                    while start.elapsed() < Duration::from_secs(30) {
-                        if let Some(b) = bytes.next().filter(|_| !answer.is_empty())
-                            && writer.write_all(&[*b]).is_err()
-                        {
-                            return;
-                        }
-                        thread::sleep(every);
-                    }
-                });
-            }
-        });
-        addr
+    fn slow_server(answer: &'static [u8], every: Duration, fine: &'static [usize]) -> RuntimeApi {
+        RuntimeApi::serve(move |conn, _| match fine.contains(&conn.n) {
+            true => Action::WriteThenClose(ACK.to_vec()),
+            false => Action::Trickle(answer.to_vec(), every),
+        })
     }
 
     #[test]
     fn the_deadline_bounds_the_whole_answer_against_a_trickling_server() {
         // One header byte every 50 ms, forever: each read succeeds, so only a deadline on
         // the whole answer stops it.
-        let addr = slow_server(
+        let api = slow_server(
             b"HTTP/1.1 202 Accepted\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             Duration::from_millis(50),
             &[],
         );
-        let mut c = Client::new(&addr);
+        let mut c = Client::new(&api.addr.to_string());
         let inv = Invocation {
             request_id: "slow-1".into(),
             deadline: Some(Instant::now() + Duration::from_millis(800)),
             ..Invocation::default()
         };
         let start = Instant::now();
-        let r = c.answer(&inv, Outcome::Response(b"{}"));
+        let r = c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec()));
         let took = start.elapsed();
         assert!(matches!(&r, Err(Error::Io(e)) if e.kind() == io::ErrorKind::TimedOut), "{r:?}");
         assert!(took < Duration::from_secs(5), "the answer took {took:?} for an 800 ms deadline");
@@ -1031,20 +923,21 @@ mod tests {
         // The first two connections get no answer (as `cargo lambda watch` sometimes did);
         // the third is answered: the report arrives, within the budget.
         for _ in 0..3 {
-            let addr = slow_server(b"", Duration::from_millis(50), &[2]);
-            let mut c = Client::new(&addr);
+            let api = slow_server(b"", Duration::from_millis(50), &[2]);
+            let mut c = Client::new(&api.addr.to_string());
             let start = Instant::now();
             assert_eq!(c.init_error("Runtime.ConfigError", "invalid configuration: JWT_X").unwrap(), 202);
             assert!(start.elapsed() < INIT_ERROR_BUDGET);
             assert_eq!(c.connections(), 3);
         }
         // Answered slowly (one byte every 10 ms: ~1 s) but within an attempt: one connection.
-        let addr = slow_server(ACK_BYTES, Duration::from_millis(10), &[]);
-        let mut c = Client::new(&addr);
+        let api = slow_server(ACK_BYTES, Duration::from_millis(10), &[]);
+        let mut c = Client::new(&api.addr.to_string());
         assert_eq!(c.init_error("Runtime.ConfigError", "x").unwrap(), 202);
         assert_eq!(c.connections(), 1);
         // Never answered: an error once the budget is spent, not a hang.
-        let addr = slow_server(b"", Duration::from_millis(50), &[]);
+        let api = slow_server(b"", Duration::from_millis(50), &[]);
+        let addr = api.addr.to_string();
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || tx.send(Client::new(&addr).init_error("Runtime.ConfigError", "x").is_err()));
         let failed = rx.recv_timeout(INIT_ERROR_BUDGET + Duration::from_secs(3));

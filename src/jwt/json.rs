@@ -5,7 +5,7 @@
 //! input could overflow. Depth is capped by the parser itself ([`MAX_DEPTH`]).
 //! The [`Parser`] keeps its buffers between calls: after warm-up, parsing does not allocate.
 
-use crate::reason::Reason;
+use crate::jwt::Rejection;
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
 /// Deepest nesting accepted in headers, claims and events.
@@ -35,16 +35,16 @@ impl Parser {
         buf: &'b mut [u8],
         len: usize,
         f: impl FnOnce(Value<'_, 'b>) -> R,
-    ) -> Result<R, Reason> {
+    ) -> Result<R, Rejection> {
         if buf.len() < len + PADDING {
-            return Err(Reason::BadJson);
+            return Err(Rejection::BadJson);
         }
         // `Node<'static>` is a subtype of `Node<'b>`, so the kept allocation is reused as is.
         let mut tape: Tape<'b> = Tape(std::mem::take(&mut self.nodes));
         let parsed = simd_json::fill_tape_padded(buf, len, &mut self.buffers, &mut tape);
         let out = match parsed {
             Ok(()) => Ok(f(Value { nodes: &tape.0 })),
-            Err(_) => Err(Reason::BadJson),
+            Err(_) => Err(Rejection::BadJson),
         };
         self.nodes = tape.reset().0;
         out
@@ -135,7 +135,7 @@ impl<'t, 'b> Value<'t, 'b> {
     /// `Err(DuplicateMember)` if any object anywhere in this value repeats a member name.
     /// Iterative over the flat tape; quadratic only within one object, and objects with
     /// many members fall back to sorting.
-    pub fn check_unique_members(&self) -> Result<(), Reason> {
+    pub fn check_unique_members(&self) -> Result<(), Rejection> {
         let mut keys: Vec<&str> = Vec::new(); // only used for objects with > 16 members
         for (i, node) in self.nodes.iter().enumerate() {
             let Node::Object { len, count } = node else { continue };
@@ -144,7 +144,7 @@ impl<'t, 'b> Value<'t, 'b> {
                 let mut seen: [&str; 16] = [""; 16];
                 for (n, (k, _)) in obj.members().enumerate() {
                     if seen[..n].contains(&k) {
-                        return Err(Reason::DuplicateMember);
+                        return Err(Rejection::DuplicateMember);
                     }
                     seen[n] = k;
                 }
@@ -153,7 +153,7 @@ impl<'t, 'b> Value<'t, 'b> {
                 keys.extend(obj.members().map(|(k, _)| k));
                 keys.sort_unstable();
                 if keys.windows(2).any(|w| w[0] == w[1]) {
-                    return Err(Reason::DuplicateMember);
+                    return Err(Rejection::DuplicateMember);
                 }
             }
         }
@@ -238,7 +238,7 @@ impl serde::Serialize for Value<'_, '_> {
 mod tests {
     use super::*;
 
-    fn with<R>(doc: &str, f: impl FnOnce(Value<'_, '_>) -> R) -> Result<R, Reason> {
+    fn with<R>(doc: &str, f: impl FnOnce(Value<'_, '_>) -> R) -> Result<R, Rejection> {
         let mut buf = doc.as_bytes().to_vec();
         let len = buf.len();
         buf.resize(len + PADDING, 0);
@@ -266,24 +266,24 @@ mod tests {
     fn duplicate_members_are_found_at_any_depth_and_size() {
         let dup = |d: &str| with(d, |v| v.check_unique_members()).unwrap();
         assert_eq!(dup(r#"{"a":1,"b":2}"#), Ok(()));
-        assert_eq!(dup(r#"{"a":1,"a":2}"#), Err(Reason::DuplicateMember));
-        assert_eq!(dup(r#"{"x":[{"a":1,"b":{"c":1,"c":1}}]}"#), Err(Reason::DuplicateMember));
-        assert_eq!(dup(r#"{"a":1,"\u0061":2}"#), Err(Reason::DuplicateMember)); // same after unescaping
+        assert_eq!(dup(r#"{"a":1,"a":2}"#), Err(Rejection::DuplicateMember));
+        assert_eq!(dup(r#"{"x":[{"a":1,"b":{"c":1,"c":1}}]}"#), Err(Rejection::DuplicateMember));
+        assert_eq!(dup(r#"{"a":1,"\u0061":2}"#), Err(Rejection::DuplicateMember)); // same after unescaping
         let many: String = (0..40).map(|i| format!("\"k{i}\":{i},")).collect();
         assert_eq!(dup(&format!("{{{many}\"z\":0}}")), Ok(()));
-        assert_eq!(dup(&format!("{{{many}\"k7\":0}}")), Err(Reason::DuplicateMember));
+        assert_eq!(dup(&format!("{{{many}\"k7\":0}}")), Err(Rejection::DuplicateMember));
     }
 
     #[test]
     fn rejects_depth_over_limit_and_bad_input() {
         let nest = |n: usize| "[".repeat(n) + &"]".repeat(n);
         assert!(with(&nest(MAX_DEPTH), |_| ()).is_ok());
-        assert_eq!(with(&nest(MAX_DEPTH + 1), |_| ()).unwrap_err(), Reason::BadJson);
-        assert_eq!(with(&nest(100_000), |_| ()).unwrap_err(), Reason::BadJson);
-        assert_eq!(with("{} x", |_| ()).unwrap_err(), Reason::BadJson);
+        assert_eq!(with(&nest(MAX_DEPTH + 1), |_| ()).unwrap_err(), Rejection::BadJson);
+        assert_eq!(with(&nest(100_000), |_| ()).unwrap_err(), Rejection::BadJson);
+        assert_eq!(with("{} x", |_| ()).unwrap_err(), Rejection::BadJson);
         let mut bad = b"\"\xff\"".to_vec();
         bad.resize(3 + PADDING, 0);
-        assert_eq!(Parser::with_capacity(8).parse(&mut bad, 3, |_| ()).unwrap_err(), Reason::BadJson);
+        assert_eq!(Parser::with_capacity(8).parse(&mut bad, 3, |_| ()).unwrap_err(), Rejection::BadJson);
     }
 
     #[test]

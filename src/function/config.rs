@@ -5,12 +5,12 @@
 //! value of only whitespace is an error, and so is an unknown `JWT_*` variable (a typo must
 //! never turn a check off silently).
 
+use crate::apigw::response::{ContextClaim, Format};
 use crate::authorizer::Authorizer;
-use crate::claims::{DEFAULT_LEEWAY, MAX_LEEWAY, Policy, Rule};
-use crate::keys::{Key, KeySet, parse_jwks};
-use crate::path;
-use crate::response::{ContextClaim, Format};
-use crate::verify::{Alg, AlgSet};
+use crate::jwt::claims::{DEFAULT_LEEWAY, MAX_LEEWAY, Policy, Rule};
+use crate::jwt::header::{Alg, AlgSet};
+use crate::jwt::keys::{Key, KeySet, parse_jwks};
+use crate::jwt::path;
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -44,7 +44,7 @@ pub struct Loaded {
     pub authorizer: Authorizer,
     pub cache: crate::cache::DecisionCache,
     /// `None`: metrics off (`JWT_METRICS_NAMESPACE` unset or empty).
-    pub metrics: Option<crate::metrics::MetricsConfig>,
+    pub metrics: Option<crate::function::metrics::MetricsConfig>,
     pub warnings: Vec<String>,
 }
 
@@ -217,7 +217,7 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         if c.key == "sub" || context[..i].iter().any(|o| o.key == c.key) {
             return Err(err("JWT_CONTEXT_CLAIMS", "a context key is repeated (sub is always forwarded)"));
         }
-        if let Some((_, problem)) = crate::response::RESERVED_CONTEXT_KEYS.iter().find(|(k, _)| *k == c.key) {
+        if let Some((_, problem)) = crate::apigw::response::RESERVED_CONTEXT_KEYS.iter().find(|(k, _)| *k == c.key) {
             return Err(err("JWT_CONTEXT_CLAIMS", problem));
         }
     }
@@ -229,7 +229,7 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     // REST REQUEST events carry no identitySource: the token is read from this header,
     // which the deployment must make the authorizer's identity source (the cache key).
     let token_header = match get("JWT_TOKEN_HEADER") {
-        None => crate::event::DEFAULT_TOKEN_HEADER.to_owned(),
+        None => crate::apigw::event::DEFAULT_TOKEN_HEADER.to_owned(),
         Some(h) if is_token(h.trim()) => h.trim().to_owned(),
         Some(_) => return Err(err("JWT_TOKEN_HEADER", "not an HTTP header name (RFC 9110 §5.1)")),
     };
@@ -260,7 +260,6 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         ));
     }
     let policy = Policy {
-        algorithms,
         issuers: list("JWT_ISSUER", get("JWT_ISSUER"))?,
         audiences: list("JWT_AUDIENCE", get("JWT_AUDIENCE"))?,
         authorized_parties: list("JWT_AUTHORIZED_PARTIES", get("JWT_AUTHORIZED_PARTIES"))?,
@@ -268,8 +267,8 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         require,
     };
     let cache = decision_cache(&env)?;
-    let metrics = crate::metrics::MetricsConfig::from_env(&env)?;
-    let authorizer = Authorizer { keys, policy, context, cookie, token_header, format };
+    let metrics = crate::function::metrics::MetricsConfig::from_env(&env)?;
+    let authorizer = Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format);
     Ok(Loaded { authorizer, cache, metrics, warnings })
 }
 

@@ -1,21 +1,20 @@
 //! The Lambda glue: raw event bytes in, decision out, over the Runtime API client
-//! ([`crate::runtime`]).
+//! ([`crate::function::runtime`]).
 //!
 //! The event is never deserialized into owned structs first: [`Function::reply`] decides on
 //! the raw bytes (`handle`), so malformed JSON is a refusal, not an invocation error.
 
 use crate::authorizer::{Authorizer, Handled, Scratch};
 use crate::cache::{CachedAuthorizer, DecisionCache};
-use crate::config::ConfigError;
+use crate::function::config::ConfigError;
+use crate::function::metrics::{CacheUse, Metrics, MetricsConfig, Sample, SharedMetrics, write_line};
+use crate::function::runtime::{self, Client, Invocation, Outcome};
 use crate::log;
-use crate::metrics::{CacheUse, Metrics, MetricsConfig, Sample, SharedMetrics, write_line};
-use crate::runtime::{self, Client, Invocation, Reply};
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// API Gateway maps the error message `Unauthorized` to HTTP 401.
-pub const UNAUTHORIZED: Reply = Reply::Error { error_type: "Unauthorized", message: "Unauthorized" };
+pub const UNAUTHORIZED: Outcome<'static> = Outcome::Error { error_type: "Unauthorized", message: "Unauthorized" };
 
 pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -25,29 +24,17 @@ pub(crate) fn now() -> u64 {
 /// and returns the response JSON, or `None` for the `Unauthorized` error.
 pub(crate) fn finish(handled: Handled, event: &[u8], ctx: &log::Context<'_>) -> Option<String> {
     match &handled.denial {
-        Some(d) => log::deny(ctx, d.reason.code(), d.sub.as_deref(), crate::api_request_id::of(event).as_deref()),
+        Some(d) => {
+            log::deny(ctx, d.reason.code(), d.sub.as_deref(), crate::apigw::api_request_id::of(event).as_deref())
+        }
         None if log::debug_enabled() => {
-            if let crate::response::Response::Simple(r) = &handled.response {
+            if let crate::apigw::response::Response::Simple(r) = &handled.response {
                 log::allow(ctx, r.context.get("sub").and_then(|s| s.as_str()).unwrap_or(""));
             }
         }
         None => {}
     }
     handled.response.to_json()
-}
-
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// Decides on one raw event without a cache and logs the verdict; returns the response
-/// body (`null` for `Unauthorized`).
-pub fn respond(authorizer: &Authorizer, event: &[u8]) -> bytes::Bytes {
-    let handled = SCRATCH.with_borrow_mut(|scratch| authorizer.handle(event, now(), scratch));
-    match finish(handled, event, &log::Context::default()) {
-        Some(json) => json.into(),
-        None => bytes::Bytes::from_static(b"null"),
-    }
 }
 
 /// The function's state between invocations: the authorizer with its decision cache, the
@@ -70,7 +57,7 @@ impl Function {
     }
 
     /// Answers one raw event at `now` and logs the verdict (with the invocation's ids).
-    pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Reply {
+    pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Outcome<'static> {
         let Function { cached, scratch, metrics } = self;
         serve(event, ctx, scratch, metrics.as_deref(), |s| cached.handle(event, now, s))
     }
@@ -85,7 +72,7 @@ pub(crate) fn serve(
     scratch: &mut Scratch,
     metrics: Option<&SharedMetrics>,
     decide: impl FnOnce(&mut Scratch) -> Handled,
-) -> Reply {
+) -> Outcome<'static> {
     let Some(metrics) = metrics else {
         return reply(finish(decide(scratch), event, ctx));
     };
@@ -106,9 +93,9 @@ pub(crate) fn serve(
     answer
 }
 
-fn reply(json: Option<String>) -> Reply {
+fn reply(json: Option<String>) -> Outcome<'static> {
     match json {
-        Some(json) => Reply::Response(json.into_bytes()),
+        Some(json) => Outcome::Response(json.into_bytes()),
         None => UNAUTHORIZED,
     }
 }
@@ -148,7 +135,7 @@ pub fn run(function: &mut Function, client: &mut Client) -> runtime::Error {
 /// the same `Runtime.ConfigError`, so the caller sees the variable named either way. The
 /// process exits non-zero after this in every case.
 pub fn report_init_error(error: &ConfigError) {
-    log::config_error(error);
+    log::config_error(&error.to_string(), &error.var, &error.problem);
     let Ok(mut client) = Client::from_env() else { return };
     let message = error.to_string();
     match client.init_error("Runtime.ConfigError", &message) {
@@ -158,8 +145,8 @@ pub fn report_init_error(error: &ConfigError) {
     }
     let mut inv = Invocation::default();
     if client.next_until(&mut inv, Some(std::time::Instant::now() + INIT_FALLBACK)).is_ok() {
-        let outcome = runtime::Outcome::Error { error_type: "Runtime.ConfigError", message: &message };
-        match client.answer(&inv, outcome) {
+        let outcome = Outcome::Error { error_type: "Runtime.ConfigError", message: &message };
+        match client.post_outcome(&inv, &outcome) {
             Ok(_) => log::error("answered the pending invocation with the configuration error instead"),
             Err(e) => log::error(&format!("could not answer the pending invocation either: {e}")),
         }

@@ -12,7 +12,7 @@
 //! when there were at most 100, else the 100 quantiles at 0.5%, 1.5%, … 99.5%, so that
 //! CloudWatch's percentiles of the line are the period's.
 
-use crate::config::ConfigError;
+use crate::function::config::ConfigError;
 use crate::reason::Reason;
 use std::fmt::Write as _;
 

@@ -25,7 +25,7 @@ fn plain(id: &str) -> bool {
 
 /// `requestContext.requestId` of `event`, when it is there, a string, and plain.
 pub fn of(event: &[u8]) -> Option<String> {
-    if event.len() > crate::authorizer::MAX_EVENT_LEN {
+    if event.len() > crate::apigw::event::MAX_EVENT_LEN {
         return None;
     }
     let top: Object<'_> = serde_json::from_slice(event).ok()?;

@@ -1,8 +1,8 @@
 //! Token signing, for the CLI (`mint`, `demo`), tests, benches and fuzzing.
 //! Not used by the Lambda function.
 
-use crate::b64;
-use crate::verify::Alg;
+use crate::jwt::b64;
+use crate::jwt::header::Alg;
 use ring::rand::SystemRandom;
 use ring::signature::{self, RsaKeyPair};
 

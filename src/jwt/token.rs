@@ -2,7 +2,7 @@
 //!
 //! Splitting is zero-copy: the parts borrow the token.
 
-use crate::reason::Reason;
+use crate::jwt::Rejection;
 
 /// Longest token accepted; anything longer is refused before any decoding.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
@@ -23,14 +23,14 @@ pub struct Parts<'t> {
 /// Splits `token` into exactly three segments; header and claims must be non-empty.
 /// An empty signature (an unsecured JWS, RFC 7519 §6) is split so the header check can
 /// refuse its `alg` (it would fail verification anyway).
-pub fn split(token: &[u8]) -> Result<Parts<'_>, Reason> {
+pub fn split(token: &[u8]) -> Result<Parts<'_>, Rejection> {
     if token.len() > MAX_TOKEN_LEN {
-        return Err(Reason::TokenTooLarge);
+        return Err(Rejection::TokenTooLarge);
     }
-    let first = memchr_dot(token, 0).ok_or(Reason::Malformed)?;
-    let second = memchr_dot(token, first + 1).ok_or(Reason::Malformed)?;
+    let first = memchr_dot(token, 0).ok_or(Rejection::Malformed)?;
+    let second = memchr_dot(token, first + 1).ok_or(Rejection::Malformed)?;
     if memchr_dot(token, second + 1).is_some() {
-        return Err(Reason::Malformed); // JWE (5 segments) or junk: RFC 7516 is not supported
+        return Err(Rejection::Malformed); // JWE (5 segments) or junk: RFC 7516 is not supported
     }
     let parts = Parts {
         header: &token[..first],
@@ -39,7 +39,7 @@ pub fn split(token: &[u8]) -> Result<Parts<'_>, Reason> {
         signing_input: &token[..second],
     };
     if parts.header.is_empty() || parts.claims.is_empty() {
-        return Err(Reason::Malformed);
+        return Err(Rejection::Malformed);
     }
     Ok(parts)
 }
@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn rejects_other_segment_counts_and_empty_segments() {
         for t in [&b""[..], b"a", b"a.b", b"a.b.c.d", b"a.b.c.d.e", b"a..c", b".b.c", b"..", b"a.b.c."] {
-            assert_eq!(split(t), Err(Reason::Malformed), "{:?}", String::from_utf8_lossy(t));
+            assert_eq!(split(t), Err(Rejection::Malformed), "{:?}", String::from_utf8_lossy(t));
         }
     }
 
@@ -75,7 +75,7 @@ mod tests {
     #[test]
     fn refuses_oversized_tokens_first() {
         let big = vec![b'a'; MAX_TOKEN_LEN + 1];
-        assert_eq!(split(&big), Err(Reason::TokenTooLarge));
+        assert_eq!(split(&big), Err(Rejection::TokenTooLarge));
         let mut ok = vec![b'a'; MAX_TOKEN_LEN];
         ok[10] = b'.';
         ok[20] = b'.';

@@ -24,8 +24,12 @@
 //! (2.0 and 1.0) and <https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html>
 //! (REST TOKEN and REQUEST).
 
-use crate::json::Value;
+use crate::jwt::json::Value;
 use crate::reason::Reason;
+
+/// Largest event accepted (authorizer events carry headers, never a body); larger → deny,
+/// so one huge event cannot grow the reused buffers without bound.
+pub const MAX_EVENT_LEN: usize = 1024 * 1024;
 
 /// The header REST REQUEST events are read from when `JWT_TOKEN_HEADER` is unset.
 pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
@@ -236,7 +240,7 @@ pub fn from_http_api(event: Value<'_, '_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::{PADDING, Parser};
+    use crate::jwt::json::{PADDING, Parser};
 
     /// An owned copy of what `read_from` returns: kind, token (or why none), ARN.
     type Owned = (Kind, Result<String, Reason>, Option<String>);
@@ -249,6 +253,7 @@ mod tests {
             .parse(&mut buf, len, |v| {
                 read_from(v, source).map(|r| (r.kind, r.token.map(String::from), r.arn.map(String::from)))
             })
+            .map_err(Reason::from)
             .and_then(|r| r)
     }
 

@@ -2,9 +2,66 @@
 //!
 //! `jku`, `x5u`, `jwk` and `x5c` are never read: keys come only from configuration.
 
-use crate::json::Value;
-use crate::reason::Reason;
-use crate::verify::{Alg, AlgSet};
+use crate::jwt::Rejection;
+use crate::jwt::json::Value;
+
+/// A JWS `alg` this crate can verify (RFC 7518 §3.1). HMAC, ECDSA and `none` are not here:
+/// keys come from configuration as RSA public keys, so no token can select another mechanism.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Alg {
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+}
+
+impl Alg {
+    pub const ALL: [Alg; 6] = [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512];
+
+    /// The header value, case-sensitive as RFC 7515 §4.1.1 requires.
+    pub fn from_name(name: &str) -> Option<Alg> {
+        Alg::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Alg::RS256 => "RS256",
+            Alg::RS384 => "RS384",
+            Alg::RS512 => "RS512",
+            Alg::PS256 => "PS256",
+            Alg::PS384 => "PS384",
+            Alg::PS512 => "PS512",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// The algorithm allowlist (`JWT_ALGORITHMS`). Default: exactly `RS256`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlgSet(u8);
+
+impl AlgSet {
+    pub const EMPTY: AlgSet = AlgSet(0);
+
+    pub const fn with(self, alg: Alg) -> AlgSet {
+        AlgSet(self.0 | alg.bit())
+    }
+
+    pub const fn contains(self, alg: Alg) -> bool {
+        self.0 & alg.bit() != 0
+    }
+}
+
+impl Default for AlgSet {
+    fn default() -> Self {
+        AlgSet::EMPTY.with(Alg::RS256)
+    }
+}
 
 /// What the header selects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,9 +72,9 @@ pub struct Header<'b> {
 }
 
 /// Checks the decoded header against the allowlist.
-pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, Reason> {
+pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, Rejection> {
     if !header.is_object() {
-        return Err(Reason::BadJson);
+        return Err(Rejection::BadJson);
     }
     header.check_unique_members()?; // RFC 7515 §4: names MUST be unique
     // RFC 7515 §4.1.1 / RFC 8725 §3.1: the algorithm must be one we allow; "none" never is.
@@ -26,17 +83,17 @@ pub fn parse<'b>(header: Value<'_, 'b>, allowed: AlgSet) -> Result<Header<'b>, R
         .and_then(|v| v.as_str())
         .and_then(Alg::from_name)
         .filter(|a| allowed.contains(*a))
-        .ok_or(Reason::AlgNotAllowed)?;
+        .ok_or(Rejection::AlgNotAllowed)?;
     // RFC 7515 §4.1.11: we understand no extensions, so any `crit` makes the JWS invalid.
     if header.get("crit").is_some() {
-        return Err(Reason::CritHeader);
+        return Err(Rejection::CritHeader);
     }
     if header.get("typ").is_some_and(|typ| !typ.as_str().is_some_and(known_type)) {
-        return Err(Reason::BadType);
+        return Err(Rejection::BadType);
     }
     let kid = match header.get("kid") {
         None => None,
-        Some(v) => Some(v.as_str().ok_or(Reason::MalformedKid)?),
+        Some(v) => Some(v.as_str().ok_or(Rejection::MalformedKid)?),
     };
     Ok(Header { alg, kid })
 }
@@ -56,9 +113,9 @@ fn known_type(typ: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::{PADDING, Parser};
+    use crate::jwt::json::{PADDING, Parser};
 
-    fn check(json: &str) -> Result<(Alg, Option<String>), Reason> {
+    fn check(json: &str) -> Result<(Alg, Option<String>), Rejection> {
         let mut buf = json.as_bytes().to_vec();
         let len = buf.len();
         buf.resize(len + PADDING, 0);
@@ -90,15 +147,15 @@ mod tests {
     #[test]
     fn refuses_every_other_algorithm_before_crypto() {
         for alg in [r#""none""#, r#""None""#, r#""HS256""#, r#""RS512""#, r#""rs256""#, "null", "256", r#"["RS256"]"#] {
-            assert_eq!(check(&format!(r#"{{"alg":{alg}}}"#)), Err(Reason::AlgNotAllowed), "{alg}");
+            assert_eq!(check(&format!(r#"{{"alg":{alg}}}"#)), Err(Rejection::AlgNotAllowed), "{alg}");
         }
-        assert_eq!(check(r#"{"typ":"JWT"}"#), Err(Reason::AlgNotAllowed));
+        assert_eq!(check(r#"{"typ":"JWT"}"#), Err(Rejection::AlgNotAllowed));
     }
 
     #[test]
     fn refuses_crit_bad_typ_bad_kid_duplicates_and_non_objects() {
-        assert_eq!(check(r#"{"alg":"RS256","crit":["exp"],"exp":1}"#), Err(Reason::CritHeader));
-        assert_eq!(check(r#"{"alg":"RS256","typ":"JWE"}"#), Err(Reason::BadType));
+        assert_eq!(check(r#"{"alg":"RS256","crit":["exp"],"exp":1}"#), Err(Rejection::CritHeader));
+        assert_eq!(check(r#"{"alg":"RS256","typ":"JWE"}"#), Err(Rejection::BadType));
         for bad in [
             r#""application/jose""#,
             r#""text/jwt""#,
@@ -112,18 +169,35 @@ mod tests {
             r#"1"#,
             r#"null"#,
         ] {
-            assert_eq!(check(&format!(r#"{{"alg":"RS256","typ":{bad}}}"#)), Err(Reason::BadType), "{bad}");
+            assert_eq!(check(&format!(r#"{{"alg":"RS256","typ":{bad}}}"#)), Err(Rejection::BadType), "{bad}");
         }
-        assert_eq!(check(r#"{"alg":"RS256","kid":7}"#), Err(Reason::MalformedKid));
-        assert_eq!(check(r#"{"alg":"RS256","alg":"RS256"}"#), Err(Reason::DuplicateMember));
-        assert_eq!(check(r#"{"alg":"HS256","alg":"RS256"}"#), Err(Reason::DuplicateMember));
-        assert_eq!(check(r#"["RS256"]"#), Err(Reason::BadJson));
-        assert_eq!(check(r#""RS256""#), Err(Reason::BadJson));
+        assert_eq!(check(r#"{"alg":"RS256","kid":7}"#), Err(Rejection::MalformedKid));
+        assert_eq!(check(r#"{"alg":"RS256","alg":"RS256"}"#), Err(Rejection::DuplicateMember));
+        assert_eq!(check(r#"{"alg":"HS256","alg":"RS256"}"#), Err(Rejection::DuplicateMember));
+        assert_eq!(check(r#"["RS256"]"#), Err(Rejection::BadJson));
+        assert_eq!(check(r#""RS256""#), Err(Rejection::BadJson));
     }
 
     #[test]
     fn key_urls_and_embedded_keys_are_ignored() {
         let h = r#"{"alg":"RS256","jku":"https://evil/jwks","x5u":"https://evil","jwk":{"kty":"RSA"},"x5c":["AA"]}"#;
         assert_eq!(check(h), Ok((Alg::RS256, None)));
+    }
+
+    #[test]
+    fn names_round_trip_case_sensitively() {
+        for a in Alg::ALL {
+            assert_eq!(Alg::from_name(a.name()), Some(a));
+        }
+        for bad in ["rs256", "none", "None", "HS256", "ES256", "RS256 ", ""] {
+            assert_eq!(Alg::from_name(bad), None);
+        }
+    }
+
+    #[test]
+    fn default_allowlist_is_exactly_rs256() {
+        let d = AlgSet::default();
+        assert!(d.contains(Alg::RS256));
+        assert!(Alg::ALL[1..].iter().all(|a| !d.contains(*a)));
     }
 }

@@ -4,8 +4,8 @@
 //! responses; IAM contexts only carry strings, numbers and booleans, so arrays and objects
 //! are forwarded as JSON text there.
 
-use crate::json::Value;
-use crate::path;
+use crate::jwt::json::Value;
+use crate::jwt::path;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
 };
@@ -23,7 +23,7 @@ pub enum Format {
 }
 
 /// One forwarded claim: `key=path`, or `path` alone (the key is then
-/// [`Path::default_key`](crate::path::Path::default_key): `metadata.role` → `metadata_role`).
+/// [`Path::default_key`](crate::jwt::path::Path::default_key): `metadata.role` → `metadata_role`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContextClaim {
     pub key: String,
@@ -220,7 +220,7 @@ pub fn dropped_warning(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::{PADDING, Parser};
+    use crate::jwt::json::{PADDING, Parser};
 
     fn ctx(claims: &str, wanted: &[&str], flatten: bool) -> serde_json::Value {
         let wanted: Vec<_> = wanted.iter().map(|w| ContextClaim::parse(w).unwrap()).collect();

@@ -4,20 +4,20 @@
 //! `=`, `+`, `/`, whitespace, a length of 1 mod 4, and non-zero trailing bits — so every
 //! token has exactly one encoding. Tests check it against the scalar `base64` crate.
 
-use crate::reason::Reason;
+use crate::jwt::Rejection;
 use base64_simd::{Out, URL_SAFE_NO_PAD};
 
 /// Exact decoded length of `src` (validating only the length rule), or `BadBase64`.
-pub fn decoded_len(src: &[u8]) -> Result<usize, Reason> {
-    URL_SAFE_NO_PAD.decoded_length(src).map_err(|_| Reason::BadBase64)
+pub fn decoded_len(src: &[u8]) -> Result<usize, Rejection> {
+    URL_SAFE_NO_PAD.decoded_length(src).map_err(|_| Rejection::BadBase64)
 }
 
 /// Decodes `src` into the front of `dst` and returns the decoded bytes.
 /// Fails with `BadBase64` on any non-canonical input, and when `dst` is too small.
-pub fn decode<'d>(src: &[u8], dst: &'d mut [u8]) -> Result<&'d mut [u8], Reason> {
+pub fn decode<'d>(src: &[u8], dst: &'d mut [u8]) -> Result<&'d mut [u8], Rejection> {
     let n = decoded_len(src)?;
-    let dst = dst.get_mut(..n).ok_or(Reason::BadBase64)?;
-    URL_SAFE_NO_PAD.decode(src, Out::from_slice(dst)).map_err(|_| Reason::BadBase64)
+    let dst = dst.get_mut(..n).ok_or(Rejection::BadBase64)?;
+    URL_SAFE_NO_PAD.decode(src, Out::from_slice(dst)).map_err(|_| Rejection::BadBase64)
 }
 
 /// Encodes `src` as unpadded base64url (used by the CLI and JWKS export, not the hot path).
@@ -87,6 +87,6 @@ mod tests {
     #[test]
     fn too_small_destination_is_an_error_not_a_panic() {
         let mut buf = [0u8; 2];
-        assert_eq!(decode(b"QUJD", &mut buf), Err(Reason::BadBase64));
+        assert_eq!(decode(b"QUJD", &mut buf), Err(Rejection::BadBase64));
     }
 }

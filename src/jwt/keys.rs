@@ -3,9 +3,9 @@
 //! A key is stored as its big-endian modulus and exponent, ready for `ring`; selection by
 //! `kid` is a plain string comparison — `kid` is an untrusted lookup string, never a path.
 
-use crate::b64;
-use crate::reason::Reason;
-use crate::verify::Alg;
+use crate::jwt::Rejection;
+use crate::jwt::b64;
+use crate::jwt::header::Alg;
 use ring::signature::RsaPublicKeyComponents;
 
 /// Why a key could not be loaded. Static text: no key material is ever echoed.
@@ -294,13 +294,13 @@ impl KeySet {
     /// The key for a token's `kid` and `alg`:
     /// a JWKS key with that `kid` (and a compatible `alg`), else the PEM key; a token
     /// without `kid` needs a PEM key or exactly one JWKS key.
-    pub fn select(&self, kid: Option<&str>, alg: Alg) -> Result<&Key, Reason> {
+    pub fn select(&self, kid: Option<&str>, alg: Alg) -> Result<&Key, Rejection> {
         let by_kid = match kid {
             Some(kid) => self.jwks.iter().find(|k| k.kid() == Some(kid) && k.permits(alg)),
             None if self.pem.is_none() && self.jwks.len() == 1 => self.jwks.first(),
             None => None,
         };
-        by_kid.or(self.pem.as_ref()).filter(|k| k.permits(alg)).ok_or(Reason::UnknownKid)
+        by_kid.or(self.pem.as_ref()).filter(|k| k.permits(alg)).ok_or(Rejection::UnknownKid)
     }
 }
 
@@ -338,9 +338,9 @@ mod tests {
         let only_jwks = KeySet::new(None, vec![a.clone(), b.clone()]);
         assert_eq!(only_jwks.select(Some("a"), Alg::RS256).unwrap().kid(), Some("a"));
         assert_eq!(only_jwks.select(Some("b"), Alg::RS384).unwrap().kid(), Some("b"));
-        assert_eq!(only_jwks.select(Some("b"), Alg::RS256).unwrap_err(), Reason::UnknownKid);
-        assert_eq!(only_jwks.select(Some("c"), Alg::RS256).unwrap_err(), Reason::UnknownKid);
-        assert_eq!(only_jwks.select(None, Alg::RS256).unwrap_err(), Reason::UnknownKid);
+        assert_eq!(only_jwks.select(Some("b"), Alg::RS256).unwrap_err(), Rejection::UnknownKid);
+        assert_eq!(only_jwks.select(Some("c"), Alg::RS256).unwrap_err(), Rejection::UnknownKid);
+        assert_eq!(only_jwks.select(None, Alg::RS256).unwrap_err(), Rejection::UnknownKid);
         let single = KeySet::new(None, vec![a.clone()]);
         assert_eq!(single.select(None, Alg::RS256).unwrap().kid(), Some("a"));
         let pem = key("pem", None).with_kid(None);
