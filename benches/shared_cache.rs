@@ -108,9 +108,10 @@ fn main() {
         })
         .collect();
     let same = vec![f.event.clone()];
-    // 16,384 entries, so that the 100 hot tokens practically never share a two-way set (with
-    // the default 256, about one in five does, and the cyclic access below then verifies those
-    // again every time: that is the cache's size, not contention — the count is printed).
+    // 16,384 entries, so that the 100 hot tokens practically never fill a set (with the
+    // default 256, a few sets hold more of them than they have ways, and the cyclic access
+    // below then verifies those again every time: that is the cache's size, not contention —
+    // the count is printed).
     let shared = SharedAuthorizer::new(f.authorizer.clone(), SharedCache::new(16_384, 300));
     let mut cached = CachedAuthorizer::new(f.authorizer.clone(), DecisionCache::new(16_384, 300));
 
