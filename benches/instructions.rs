@@ -78,7 +78,8 @@ struct Replying {
 }
 
 fn replying(cache: bool) -> &'static mut Replying {
-    use jwt_authorizer::function::metrics::{Metrics, MetricsConfig, SharedMetrics};
+    use jwt_authorizer::config::MetricsConfig;
+    use jwt_authorizer::function::metrics::{Metrics, SharedMetrics};
     let f = Fixture::new();
     let new_cache = || if cache { DecisionCache::new(128, 300) } else { DecisionCache::disabled() };
     let config = MetricsConfig { namespace: "Bench".into(), interval_seconds: 3600 };
@@ -87,7 +88,7 @@ fn replying(cache: bool) -> &'static mut Replying {
     let metered =
         jwt_authorizer::function::handler::Function::new(f.authorizer.clone(), new_cache()).with_metrics(metrics);
     let mut r = Replying { f, plain, metered };
-    let ctx = jwt_authorizer::log::Context::default();
+    let ctx = jwt_authorizer::function::log::Context::default();
     for _ in 0..2 {
         assert!(matches!(
             r.plain.reply(&r.f.event, r.f.now, &ctx),
@@ -113,14 +114,14 @@ fn replying_cached() -> &'static mut Replying {
 #[bench::uncached(setup = replying_uncached)]
 #[bench::cached(setup = replying_cached)]
 fn reply(r: &'static mut Replying) -> jwt_authorizer::function::runtime::Outcome<'static> {
-    black_box(r.plain.reply(black_box(&r.f.event), r.f.now, &jwt_authorizer::log::Context::default()))
+    black_box(r.plain.reply(black_box(&r.f.event), r.f.now, &jwt_authorizer::function::log::Context::default()))
 }
 
 #[library_benchmark]
 #[bench::uncached(setup = replying_uncached)]
 #[bench::cached(setup = replying_cached)]
 fn reply_metrics(r: &'static mut Replying) -> jwt_authorizer::function::runtime::Outcome<'static> {
-    black_box(r.metered.reply(black_box(&r.f.event), r.f.now, &jwt_authorizer::log::Context::default()))
+    black_box(r.metered.reply(black_box(&r.f.event), r.f.now, &jwt_authorizer::function::log::Context::default()))
 }
 
 struct Peer {

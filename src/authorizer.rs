@@ -97,6 +97,9 @@ pub struct Scratch {
     token: TokenScratch,
     events: Parser,
     event: Vec<u8>,
+    /// The configured context claims the last decisions left out of their answers for size
+    /// (keys only, never values), for the caller to log: see [`Scratch::dropped_claims`].
+    dropped: Vec<String>,
 }
 
 struct TokenScratch {
@@ -120,7 +123,16 @@ impl Default for Scratch {
             },
             events: Parser::with_capacity(4096),
             event: Vec::with_capacity(4096),
+            dropped: Vec::new(),
         }
+    }
+}
+
+impl Scratch {
+    /// Takes the keys of the context claims left out of answers since the last call
+    /// ([`response::context`]): the caller logs them (Lambda's side owns logging).
+    pub fn dropped_claims(&mut self) -> std::vec::Drain<'_, String> {
+        self.dropped.drain(..)
     }
 }
 
@@ -152,7 +164,7 @@ pub struct Handled {
 
 impl Authorizer {
     /// The authorizer for these settings (see the fields' variables in
-    /// [`config`](crate::function::config), which calls this).
+    /// [`config`](crate::config), which calls this).
     pub fn new(
         keys: KeySet,
         algorithms: AlgSet,
@@ -293,14 +305,14 @@ impl Authorizer {
         if event.len() > event::MAX_EVENT_LEN {
             return self.refuse_event(Reason::BadEvent);
         }
-        let Scratch { token, events, event: buf } = scratch;
+        let Scratch { token, events, event: buf, dropped } = scratch;
         buf.clear();
         buf.extend_from_slice(event);
         buf.resize(event.len() + PADDING, 0);
         let handled = events.parse(buf, event.len(), |ev| {
             let source = event::Source { header: &self.token_header, cookie: self.cookie.as_deref() };
             let req = event::read_from(ev, source)?;
-            Ok::<_, Reason>(self.handle_request(req, event::from_http_api(ev), now, token, cache))
+            Ok::<_, Reason>(self.handle_request(req, event::from_http_api(ev), now, (token, dropped), cache))
         });
         match handled {
             Ok(Ok(h)) => h,
@@ -317,11 +329,12 @@ impl Authorizer {
         &self,
         token: &[u8],
         now: u64,
-        s: &mut TokenScratch,
+        (s, dropped): (&mut TokenScratch, &mut Vec<String>),
         iam: bool,
         cache: Option<&mut C>,
     ) -> Result<(String, Map<String, serde_json::Value>), Denial> {
-        let context = |claims: Value<'_, '_>, sub: &str| response::context(claims, sub, &self.context, iam);
+        let mut context =
+            |claims: Value<'_, '_>, sub: &str| response::context(claims, sub, &self.context, iam, &mut *dropped);
         let Some(cache) = cache else {
             return self.verify_in(token, now, s, |claims, v| (v.sub.to_owned(), context(claims, v.sub)));
         };
@@ -366,7 +379,7 @@ impl Authorizer {
         req: event::Request<'_>,
         http_api: bool,
         now: u64,
-        s: &mut TokenScratch,
+        s: (&mut TokenScratch, &mut Vec<String>),
         cache: Option<&mut C>,
     ) -> Handled {
         let iam = req.kind != Kind::HttpV2 || self.format == Format::Iam;

@@ -542,9 +542,7 @@ mod tests {
         assert_eq!(budget_for(1024), 53_687_090);
         let with = |pairs: &[(&str, &str)]| {
             let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            crate::function::config::decision_cache(&move |k| {
-                pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-            })
+            crate::config::decision_cache(&move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
         };
         assert_eq!(with(&[]).unwrap().budget(), budget_for(DEFAULT_MEMORY_MB), "outside Lambda: 128 MB");
         assert_eq!(with(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")]).unwrap().budget(), budget_for(2048));
@@ -568,9 +566,7 @@ mod tests {
     fn configuration_knobs() {
         let with = |pairs: &[(&str, &str)]| {
             let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            crate::function::config::decision_cache(&move |k| {
-                pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-            })
+            crate::config::decision_cache(&move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
         };
         assert_eq!(with(&[]).unwrap().capacity(), DEFAULT_ENTRIES, "on by default");
         assert_eq!(with(&[("JWT_DECISION_CACHE", " ")]).unwrap().capacity(), DEFAULT_ENTRIES);
@@ -591,7 +587,7 @@ mod tests {
     // With real signed tokens, through `CachedAuthorizer`, against the authorizer alone.
     mod differential {
         use super::super::*;
-        use crate::function::config;
+        use crate::config;
         use crate::jwt::header::Alg;
         use crate::jwt::mint::Signer;
 

@@ -1,9 +1,9 @@
 //! jwt-authorizer: a networkless RS256 JWT authorizer for API Gateway, on AWS Lambda.
 //!
 //! Three worlds, one folder each: [`jwt`] (the JWT core, which knows nothing of AWS),
-//! [`apigw`] (API Gateway's side) and [`function`] (Lambda's side); the decision, its cache
-//! and the reason codes sit at the top. Imports point one way: `jwt` ← `apigw` ← the top ←
-//! `function` (`reason` and `log` are leaves anyone above `jwt` may use).
+//! [`apigw`] (API Gateway's side) and [`function`] (Lambda's side); the decision, its cache,
+//! the configuration and the reason codes sit at the top. Imports point one way: `jwt` ←
+//! `apigw` ← the top ← `function` (`reason` is a leaf anyone above `jwt` may use).
 //!
 //! Read top to bottom, this is a request's path:
 //!
@@ -21,8 +21,8 @@
 //! 10. [`apigw::response`] — the answer API Gateway expects: simple, or an IAM policy.
 //! 11. [`function::runtime`] — posted back through the Lambda Runtime API, by the
 //!     [`function::handler`] (one process) or the [`function::workers`] (Managed Instances),
-//!     logged ([`log`]) and counted ([`function::metrics`]), as configured at cold start
-//!     ([`function::config`]).
+//!     logged ([`function::log`]) and counted ([`function::metrics`]), as configured at
+//!     cold start ([`config`]).
 #![forbid(unsafe_code)]
 
 /// API Gateway's side: the authorizer events, their request ids, and the responses.
@@ -43,10 +43,11 @@ pub mod shared_cache;
 /// Why a request was denied: stable reason codes.
 pub mod reason;
 
-/// Logging by Lambda's conventions; never a token.
-pub mod log;
+/// Environment configuration, read once at cold start: builds the authorizer, its cache and
+/// the metrics settings; every error names its variable.
+pub mod config;
 
-/// Lambda's side: configuration, the Runtime API client, the handler, the workers, metrics.
+/// Lambda's side: the Runtime API client, the handler, the workers, logging, metrics.
 pub mod function;
 
 pub use apigw::response::Response;

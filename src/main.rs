@@ -3,9 +3,9 @@
 //! (`AWS_LAMBDA_MAX_CONCURRENCY` > 1), on that many worker threads sharing the authorizer and
 //! its decision cache (see docs/performance.md for why).
 #![forbid(unsafe_code)]
+use jwt_authorizer::config;
 use jwt_authorizer::function::metrics::SharedMetrics;
-use jwt_authorizer::function::{config, handler, runtime, workers};
-use jwt_authorizer::log;
+use jwt_authorizer::function::{handler, log, runtime, workers};
 use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
 use std::process::ExitCode;
 use std::sync::Arc;

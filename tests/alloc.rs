@@ -12,7 +12,7 @@
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
 use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::mint::Signer;
-use jwt_authorizer::{Authorizer, Reason, Scratch, function::config};
+use jwt_authorizer::{Authorizer, Reason, Scratch, config};
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use jwt_authorizer::Reason;
 use jwt_authorizer::apigw::response::Format;
-use jwt_authorizer::function::config::{self, VARIABLES};
+use jwt_authorizer::config::{self, VARIABLES};
 use jwt_authorizer::jwt::header::{Alg, AlgSet};
 use serde_json::json;
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use jwt_authorizer::function::config::{self, Loaded, MAX_CACHE_TTL, VARIABLES};
+use jwt_authorizer::config::{self, Loaded, MAX_CACHE_TTL, VARIABLES};
 
 /// Loads key A plus `extra`, panicking if the configuration is refused.
 fn loaded(extra: &[(&str, &str)]) -> Loaded {

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use jwt_authorizer::Reason;
-use jwt_authorizer::function::config;
+use jwt_authorizer::config;
 use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::keys::Key;
 use serde_json::{Value, json};

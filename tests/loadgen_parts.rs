@@ -11,7 +11,7 @@ mod http;
 
 use events::{Expect, Mix};
 use http::Conn;
-use jwt_authorizer::{Scratch, function::config};
+use jwt_authorizer::{Scratch, config};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::time::{SystemTime, UNIX_EPOCH};

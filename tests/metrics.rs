@@ -6,8 +6,9 @@ mod common;
 
 use common::env_of;
 use jwt_authorizer::Reason;
-use jwt_authorizer::function::config::ConfigError;
-use jwt_authorizer::function::metrics::{CacheUse, Metrics, MetricsConfig, Sample};
+use jwt_authorizer::config::ConfigError;
+use jwt_authorizer::config::MetricsConfig;
+use jwt_authorizer::function::metrics::{CacheUse, Metrics, Sample};
 use serde_json::Value;
 
 /// Units the specification's schema allows.

@@ -6,7 +6,7 @@
 
 use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::mint::Signer;
-use jwt_authorizer::{Authorizer, function::config};
+use jwt_authorizer::{Authorizer, config};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -3,7 +3,7 @@
 //! decision cache too). Invariant: no panic, and a configuration that loads decides a
 //! valid token and answers events without panicking.
 #![no_main]
-use jwt_authorizer::function::config;
+use jwt_authorizer::config;
 use jwt_authorizer_fuzz::{CONFIG_VARS, NOW, VALID_TOKEN, events_with, fields, with_scratch};
 use libfuzzer_sys::fuzz_target;
 

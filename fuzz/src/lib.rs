@@ -18,7 +18,7 @@ use jwt_authorizer::jwt::claims::{self, Policy, Rule};
 use jwt_authorizer::jwt::json::{PADDING, Parser};
 use jwt_authorizer::jwt::mint::Signer;
 use jwt_authorizer::jwt::Rejection;
-use jwt_authorizer::{Authorizer, Scratch, function::config};
+use jwt_authorizer::{Authorizer, Scratch, config};
 use ring::signature::{self, KeyPair as _, RsaKeyPair, RsaPublicKeyComponents, UnparsedPublicKey};
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -186,7 +186,7 @@ pub fn fields(data: &[u8], n: usize) -> Vec<Option<String>> {
 /// The variables the config target fills, in the order of its NUL-separated fields: every
 /// variable the function reads except `JWT_JWKS_FILE` (a path; the fuzzer must not read files).
 pub static CONFIG_VARS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-    jwt_authorizer::function::config::VARIABLES.iter().copied().filter(|v| *v != "JWT_JWKS_FILE").collect()
+    jwt_authorizer::config::VARIABLES.iter().copied().filter(|v| *v != "JWT_JWKS_FILE").collect()
 });
 
 /// An event of each flavour carrying `token` in its identity source (for the config target

@@ -169,14 +169,15 @@ pub fn json_len(v: &(impl serde::Serialize + ?Sized)) -> usize {
 /// `flatten` (IAM) turns arrays and objects into JSON text and drops nulls.
 ///
 /// Bounded: the whole answer (context, `principalId` = `sub`, and the rest) stays within
-/// [`MAX_RESPONSE_BYTES`]. A claim that would break that bound is dropped, and a WARN line
-/// names its key (never its value); later, smaller claims may still fit. `sub` is always
-/// forwarded.
+/// [`MAX_RESPONSE_BYTES`]. A claim that would break that bound is dropped and its key (never
+/// its value) pushed on `dropped`, for the caller to log ([`dropped_warning`]); later,
+/// smaller claims may still fit. `sub` is always forwarded.
 pub fn context(
     claims: Value<'_, '_>,
     sub: &str,
     wanted: &[ContextClaim],
     flatten: bool,
+    dropped: &mut Vec<String>,
 ) -> Map<String, serde_json::Value> {
     let mut map = Map::new();
     map.insert("sub".to_owned(), sub.into());
@@ -196,7 +197,7 @@ pub fn context(
                 // `,"key":value`
                 let grown = size.saturating_add(json_len(&c.key)).saturating_add(json_len(&value)).saturating_add(2);
                 if grown > budget {
-                    crate::log::warn(&dropped_warning(&c.key));
+                    dropped.push(c.key.clone());
                     continue;
                 }
                 size = grown;
@@ -228,8 +229,23 @@ mod tests {
         let len = buf.len();
         buf.resize(len + PADDING, 0);
         Parser::with_capacity(64)
-            .parse(&mut buf, len, |v| serde_json::Value::Object(context(v, "u1", &wanted, flatten)))
+            .parse(&mut buf, len, |v| serde_json::Value::Object(context(v, "u1", &wanted, flatten, &mut Vec::new())))
             .unwrap()
+    }
+
+    #[test]
+    fn a_claim_that_would_overflow_the_answer_is_dropped_and_its_key_reported() {
+        let big = "x".repeat(MAX_RESPONSE_BYTES);
+        let claims = format!(r#"{{"sub":"u1","bio":"{big}","email":"a@b.c"}}"#);
+        let wanted: Vec<_> = ["bio", "email"].iter().map(|w| ContextClaim::parse(w).unwrap()).collect();
+        let mut buf = claims.as_bytes().to_vec();
+        let len = buf.len();
+        buf.resize(len + PADDING, 0);
+        let mut dropped = Vec::new();
+        let map =
+            Parser::with_capacity(64).parse(&mut buf, len, |v| context(v, "u1", &wanted, false, &mut dropped)).unwrap();
+        assert_eq!(dropped, ["bio"], "the key, never the value");
+        assert!(map.get("bio").is_none() && map["email"] == "a@b.c", "later, smaller claims still fit");
     }
 
     #[test]

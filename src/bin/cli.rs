@@ -8,11 +8,13 @@
 //!   jwks --key PUBLIC.pem [--kid KID] [--alg RS256]
 #![forbid(unsafe_code)]
 
+use jwt_authorizer::apigw::response::dropped_warning;
 use jwt_authorizer::cache::CachedAuthorizer;
+use jwt_authorizer::function::log;
 use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::keys::Key;
 use jwt_authorizer::jwt::mint::Signer;
-use jwt_authorizer::{Authorizer, Scratch, function::config};
+use jwt_authorizer::{Authorizer, Scratch, config};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -160,7 +162,11 @@ fn check(args: &[String]) -> Result<ExitCode, String> {
         eprintln!("warning: {w}");
     }
     let mut function = CachedAuthorizer::new(loaded.authorizer, loaded.cache);
-    let handled = function.handle(&event, now, &mut Scratch::default());
+    let mut scratch = Scratch::default();
+    let handled = function.handle(&event, now, &mut scratch);
+    for key in scratch.dropped_claims() {
+        log::warn(&dropped_warning(&key));
+    }
     match handled.response.to_json() {
         Some(json) => println!("{json}"),
         None => println!(r#"{{"errorType":"Unauthorized","errorMessage":"Unauthorized"}}"#),

@@ -4,12 +4,13 @@
 //! The event is never deserialized into owned structs first: [`Function::reply`] decides on
 //! the raw bytes (`handle`), so malformed JSON is a refusal, not an invocation error.
 
+use crate::apigw::response::dropped_warning;
 use crate::authorizer::{Authorizer, Handled, Scratch};
 use crate::cache::{CachedAuthorizer, DecisionCache};
-use crate::function::config::ConfigError;
-use crate::function::metrics::{CacheUse, Metrics, MetricsConfig, Sample, SharedMetrics, write_line};
+use crate::config::{ConfigError, MetricsConfig};
+use crate::function::log;
+use crate::function::metrics::{CacheUse, Metrics, Sample, SharedMetrics, write_line};
 use crate::function::runtime::{self, Client, Invocation, Outcome};
-use crate::log;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -74,10 +75,13 @@ pub(crate) fn serve(
     decide: impl FnOnce(&mut Scratch) -> Handled,
 ) -> Outcome<'static> {
     let Some(metrics) = metrics else {
-        return reply(finish(decide(scratch), event, ctx));
+        let handled = decide(scratch);
+        warn_dropped(scratch, ctx);
+        return reply(finish(handled, event, ctx));
     };
     let (start, before) = (Instant::now(), scratch.work());
     let handled = decide(scratch);
+    warn_dropped(scratch, ctx);
     let denied = handled.denial.as_ref().map(|d| d.reason);
     let answer = reply(finish(handled, event, ctx));
     let (micros, after) = (start.elapsed().as_micros() as u64, scratch.work());
@@ -91,6 +95,13 @@ pub(crate) fn serve(
         write_line(&line);
     }
     answer
+}
+
+/// One WARN line per context claim the decision left out for size: its key, never its value.
+fn warn_dropped(scratch: &mut Scratch, ctx: &log::Context<'_>) {
+    for key in scratch.dropped_claims() {
+        log::warn_in(ctx, &dropped_warning(&key));
+    }
 }
 
 fn reply(json: Option<String>) -> Outcome<'static> {

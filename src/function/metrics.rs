@@ -12,50 +12,12 @@
 //! when there were at most 100, else the 100 quantiles at 0.5%, 1.5%, … 99.5%, so that
 //! CloudWatch's percentiles of the line are the period's.
 
-use crate::function::config::ConfigError;
+use crate::config::MetricsConfig;
 use crate::reason::Reason;
 use std::fmt::Write as _;
 
-/// Default flush interval (`JWT_METRICS_INTERVAL_SECONDS`), seconds.
-pub const DEFAULT_INTERVAL_SECONDS: u64 = 60;
-/// Largest flush interval, seconds.
-pub const MAX_INTERVAL_SECONDS: u64 = 3600;
 /// Most values in one EMF metric array (the specification's limit).
 pub const MAX_VALUES: usize = 100;
-
-/// Where metrics go and how often (`JWT_METRICS_NAMESPACE`, `JWT_METRICS_INTERVAL_SECONDS`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MetricsConfig {
-    pub namespace: String,
-    pub interval_seconds: u64,
-}
-
-impl MetricsConfig {
-    /// `None` when `JWT_METRICS_NAMESPACE` is unset or empty (metrics off).
-    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Option<MetricsConfig>, ConfigError> {
-        let interval = match env("JWT_METRICS_INTERVAL_SECONDS").filter(|v| !v.is_empty()) {
-            None => DEFAULT_INTERVAL_SECONDS,
-            Some(v) => v.trim().parse().ok().filter(|s| (1..=MAX_INTERVAL_SECONDS).contains(s)).ok_or(
-                ConfigError::new("JWT_METRICS_INTERVAL_SECONDS", "must be a whole number of seconds from 1 to 3600"),
-            )?,
-        };
-        let Some(namespace) = env("JWT_METRICS_NAMESPACE").filter(|v| !v.is_empty()) else { return Ok(None) };
-        let namespace = namespace.trim();
-        // CloudWatch: 1–255 characters; `AWS/` is reserved for AWS's own namespaces.
-        let valid = |c: char| c.is_ascii_alphanumeric() || " ._-/#:".contains(c);
-        if namespace.is_empty()
-            || namespace.len() > 255
-            || !namespace.chars().all(valid)
-            || namespace.starts_with("AWS/")
-        {
-            return Err(ConfigError::new(
-                "JWT_METRICS_NAMESPACE",
-                "must be 1 to 255 letters, digits or . _ - / # : and space, not starting with AWS/",
-            ));
-        }
-        Ok(Some(MetricsConfig { namespace: namespace.to_owned(), interval_seconds: interval }))
-    }
-}
 
 /// How the decision cache took part in one decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

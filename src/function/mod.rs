@@ -1,9 +1,5 @@
-//! Lambda's side: configuration at cold start, then invocations from the Runtime API, handled
-//! on this thread or by workers (Managed Instances), with metrics.
-
-/// Environment configuration, read once at cold start: builds the authorizer, its cache and
-/// the metrics settings.
-pub mod config;
+//! Lambda's side: invocations from the Runtime API, handled on this thread or by workers
+//! (Managed Instances), logged and counted; configured at cold start by [`crate::config`].
 
 /// What the binary calls: one invocation's event → outcome (logged, counted), init errors.
 pub mod handler;
@@ -13,6 +9,9 @@ pub mod runtime;
 
 /// Lambda Managed Instances: several workers in one process.
 pub mod workers;
+
+/// Logging by Lambda's conventions (text or JSON, the invocation's ids); never a token.
+pub mod log;
 
 /// Decision metrics in CloudWatch's embedded metric format, one line per flush.
 pub mod metrics;

@@ -515,8 +515,11 @@ pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Outcome<
             .unwrap_or(Outcome::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
         match client.post_outcome_and_ask_next(&inv, &outcome) {
             Ok(status) if !(200..300).contains(&status) => {
-                let ctx = crate::log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
-                crate::log::warn_in(&ctx, &format!("the Runtime API answered HTTP {status} to an invocation result"));
+                let ctx = crate::function::log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
+                crate::function::log::warn_in(
+                    &ctx,
+                    &format!("the Runtime API answered HTTP {status} to an invocation result"),
+                );
             }
             Ok(_) => {}
             Err(e) => return e,

@@ -24,10 +24,10 @@
 //! its log lines ([`log::Context`]).
 
 use crate::authorizer::Scratch;
-use crate::function::config::ConfigError;
+use crate::config::ConfigError;
+use crate::function::log;
 use crate::function::metrics::SharedMetrics;
 use crate::function::runtime::{self, Client, Invocation, Outcome};
-use crate::log;
 use crate::shared_cache::SharedAuthorizer;
 pub use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};

@@ -6,7 +6,7 @@
 
 pub mod runtime_api;
 
-use jwt_authorizer::function::config::{self, ConfigError};
+use jwt_authorizer::config::{self, ConfigError};
 use jwt_authorizer::jwt::header::Alg;
 use jwt_authorizer::jwt::mint::Signer;
 use jwt_authorizer::{Authorizer, Reason, Scratch};

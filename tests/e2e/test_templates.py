@@ -1,6 +1,6 @@
 """The deployment templates, transformed offline with the AWS SAM translator (the code that
 CloudFormation's AWS::Serverless transform runs), and checked against the function's own
-configuration list (src/function/config.rs VARIABLES) and the issue's requirements.
+configuration list (src/config.rs VARIABLES) and the issue's requirements.
 
   python3 -m unittest discover -s tests/e2e -p 'test_*.py'     (needs aws-sam-translator)
 """
@@ -19,7 +19,7 @@ NOT_PARAMETERS = {"JWT_JWKS_FILE", "JWT_TOKEN_COOKIE", "JWT_DECISION_CACHE", "JW
 
 
 def config_variables():
-    text = (ROOT / "src" / "function" / "config.rs").read_text()
+    text = (ROOT / "src" / "config.rs").read_text()
     block = re.search(r"pub const VARIABLES: \[&str; (\d+)\] = \[(.*?)\];", text, re.S)
     names = re.findall(r'"([A-Z_]+)"', block.group(2))
     assert len(names) == int(block.group(1))

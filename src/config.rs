@@ -44,7 +44,7 @@ pub struct Loaded {
     pub authorizer: Authorizer,
     pub cache: crate::cache::DecisionCache,
     /// `None`: metrics off (`JWT_METRICS_NAMESPACE` unset or empty).
-    pub metrics: Option<crate::function::metrics::MetricsConfig>,
+    pub metrics: Option<MetricsConfig>,
     pub warnings: Vec<String>,
 }
 
@@ -267,7 +267,7 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         require,
     };
     let cache = decision_cache(&env)?;
-    let metrics = crate::function::metrics::MetricsConfig::from_env(&env)?;
+    let metrics = MetricsConfig::from_env(&env)?;
     let authorizer = Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format);
     Ok(Loaded { authorizer, cache, metrics, warnings })
 }
@@ -365,4 +365,45 @@ pub fn decision_cache(env: &impl Fn(&str) -> Option<String>) -> Result<crate::ca
     )?
     .map_or(DEFAULT_MEMORY_MB, |n| n as usize);
     Ok(DecisionCache::with_budget(entries, max, budget_for(memory)))
+}
+
+// ---- metrics (`JWT_METRICS_*`; the counting and the lines: `crate::function::metrics`)
+
+/// Default flush interval (`JWT_METRICS_INTERVAL_SECONDS`), seconds.
+pub const DEFAULT_INTERVAL_SECONDS: u64 = 60;
+/// Largest flush interval, seconds.
+pub const MAX_INTERVAL_SECONDS: u64 = 3600;
+
+/// Where metrics go and how often (`JWT_METRICS_NAMESPACE`, `JWT_METRICS_INTERVAL_SECONDS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricsConfig {
+    pub namespace: String,
+    pub interval_seconds: u64,
+}
+
+impl MetricsConfig {
+    /// `None` when `JWT_METRICS_NAMESPACE` is unset or empty (metrics off).
+    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Option<MetricsConfig>, ConfigError> {
+        let interval = match env("JWT_METRICS_INTERVAL_SECONDS").filter(|v| !v.is_empty()) {
+            None => DEFAULT_INTERVAL_SECONDS,
+            Some(v) => v.trim().parse().ok().filter(|s| (1..=MAX_INTERVAL_SECONDS).contains(s)).ok_or(
+                ConfigError::new("JWT_METRICS_INTERVAL_SECONDS", "must be a whole number of seconds from 1 to 3600"),
+            )?,
+        };
+        let Some(namespace) = env("JWT_METRICS_NAMESPACE").filter(|v| !v.is_empty()) else { return Ok(None) };
+        let namespace = namespace.trim();
+        // CloudWatch: 1–255 characters; `AWS/` is reserved for AWS's own namespaces.
+        let valid = |c: char| c.is_ascii_alphanumeric() || " ._-/#:".contains(c);
+        if namespace.is_empty()
+            || namespace.len() > 255
+            || !namespace.chars().all(valid)
+            || namespace.starts_with("AWS/")
+        {
+            return Err(ConfigError::new(
+                "JWT_METRICS_NAMESPACE",
+                "must be 1 to 255 letters, digits or . _ - / # : and space, not starting with AWS/",
+            ));
+        }
+        Ok(Some(MetricsConfig { namespace: namespace.to_owned(), interval_seconds: interval }))
+    }
 }
