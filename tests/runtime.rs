@@ -598,6 +598,32 @@ fn deny_lines_carry_the_invocation_and_api_gateway_request_ids_in_both_formats_a
 }
 
 #[test]
+fn a_context_claim_left_out_for_size_is_logged_with_its_invocation_in_both_modes() {
+    let pem = public_pem("rsa2048-a");
+    let secret = "s3cr3t-VALUE-".repeat(700); // ~9 KB: past the 8,192-byte answer
+    for workers in ["1", "4"] {
+        let big = token("rsa2048-a", json!({ "sub": "user_big", "bio": secret, "email": "ada@example.com" }));
+        let api = RuntimeApi::start(Vec::new());
+        let mut env = vec![("JWT_PUBLIC_KEY", pem.as_str()), ("JWT_CONTEXT_CLAIMS", "bio,email")];
+        if workers != "1" {
+            env.push(("AWS_LAMBDA_MAX_CONCURRENCY", workers));
+        }
+        let function = Function::spawn(&api, &env);
+        api.wait_parked(workers.parse().unwrap());
+        api.push(vec![v2(&big)]);
+        let posts = api.posts(1, STEP, &mut Vec::new());
+        let answer = response_for(&posts[0], "req-1");
+        assert_eq!((answer["isAuthorized"].clone(), answer["context"].get("bio")), (json!(true), None));
+        assert_eq!(answer["context"]["email"], "ada@example.com");
+        let stderr = function.stop();
+        let warns: Vec<&str> = stderr.lines().filter(|l| l.contains("claim \"bio\" not forwarded")).collect();
+        assert_eq!(warns.len(), 1, "{workers}: one WARN line: {stderr}");
+        assert!(warns[0].contains("WARN") && warns[0].contains("requestId=\"req-1\""), "{}", warns[0]);
+        assert!(!stderr.contains("s3cr3t") && !stderr.contains(&big[..40]), "never the value or the token");
+    }
+}
+
+#[test]
 fn eight_workers_share_one_decision_cache() {
     use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
     let api = RuntimeApi::start(Vec::new());
