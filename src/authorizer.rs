@@ -130,9 +130,11 @@ impl Default for Scratch {
 
 impl Scratch {
     /// Takes the keys of the context claims left out of answers since the last call
-    /// ([`response::context`]): the caller logs them (Lambda's side owns logging).
-    pub fn dropped_claims(&mut self) -> std::vec::Drain<'_, String> {
-        self.dropped.drain(..)
+    /// ([`response::context`]), `None` when there are none (the common case, checked first):
+    /// the caller logs them (Lambda's side owns logging).
+    #[inline]
+    pub fn dropped_claims(&mut self) -> Option<std::vec::Drain<'_, String>> {
+        (!self.dropped.is_empty()).then(|| self.dropped.drain(..))
     }
 }
 

@@ -164,7 +164,7 @@ fn check(args: &[String]) -> Result<ExitCode, String> {
     let mut function = CachedAuthorizer::new(loaded.authorizer, loaded.cache);
     let mut scratch = Scratch::default();
     let handled = function.handle(&event, now, &mut scratch);
-    for key in scratch.dropped_claims() {
+    for key in scratch.dropped_claims().into_iter().flatten() {
         log::warn(&dropped_warning(&key));
     }
     match handled.response.to_json() {

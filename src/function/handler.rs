@@ -75,15 +75,15 @@ pub(crate) fn serve(
     decide: impl FnOnce(&mut Scratch) -> Handled,
 ) -> Outcome<'static> {
     let Some(metrics) = metrics else {
-        let handled = decide(scratch);
+        let answer = reply(finish(decide(scratch), event, ctx));
         warn_dropped(scratch, ctx);
-        return reply(finish(handled, event, ctx));
+        return answer;
     };
     let (start, before) = (Instant::now(), scratch.work());
     let handled = decide(scratch);
-    warn_dropped(scratch, ctx);
     let denied = handled.denial.as_ref().map(|d| d.reason);
     let answer = reply(finish(handled, event, ctx));
+    warn_dropped(scratch, ctx);
     let (micros, after) = (start.elapsed().as_micros() as u64, scratch.work());
     let cache = match (after.cache_hits > before.cache_hits, after.cache_misses > before.cache_misses) {
         (true, _) => CacheUse::Hit,
@@ -99,7 +99,7 @@ pub(crate) fn serve(
 
 /// One WARN line per context claim the decision left out for size: its key, never its value.
 fn warn_dropped(scratch: &mut Scratch, ctx: &log::Context<'_>) {
-    for key in scratch.dropped_claims() {
+    for key in scratch.dropped_claims().into_iter().flatten() {
         log::warn_in(ctx, &dropped_warning(&key));
     }
 }
