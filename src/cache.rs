@@ -27,7 +27,7 @@
 //! A cache answers for exactly one [`Authorizer`]: [`CachedAuthorizer`] owns both, so no
 //! entry can be consulted under another key set or policy.
 
-use crate::authorizer::{Authorizer, Denial, Handled, Scratch};
+use crate::authorizer::{Authorizer, Denial, Handled, Scratch, Store};
 use serde_json::{Map, Value};
 use std::hash::{BuildHasher, RandomState};
 
@@ -139,16 +139,39 @@ impl std::fmt::Debug for DecisionCache {
     }
 }
 
+/// One worker's cache, borrowed `&mut` (no lock), as the authorizer's decision store.
+impl Store for DecisionCache {
+    #[inline]
+    fn allows(&mut self, token: &[u8], now: u64) -> bool {
+        DecisionCache::allows(self, token, now)
+    }
+
+    #[inline]
+    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+        DecisionCache::find_answer(self, token, now, iam)
+    }
+
+    #[inline]
+    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64) {
+        DecisionCache::store_allow(self, token, now, exp)
+    }
+
+    #[inline]
+    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, Value>) {
+        DecisionCache::store_answer(self, token, now, exp, iam, ctx)
+    }
+}
+
 impl DecisionCache {
     /// [`with_budget`](Self::with_budget) with the default budget (5 % of 128 MB).
     pub fn new(entries: usize, max_seconds: u64) -> DecisionCache {
         DecisionCache::with_budget(entries, max_seconds, budget_for(DEFAULT_MEMORY_MB))
     }
 
-    /// A cache of about `entries` entries (rounded up to an even power of two, at most
-    /// [`MAX_ENTRIES`], and fewer when the slot array would take more than half of `budget`)
-    /// whose entries live at most `max_seconds`, holding at most `budget` bytes.
-    /// `entries == 0`, `max_seconds == 0` or a budget too small for two slots disables it.
+    /// A cache of about `entries` entries (rounded up to a power of two sets of [`WAYS`] slots,
+    /// at most [`MAX_ENTRIES`], and fewer when the slot array would take more than half of
+    /// `budget`) whose entries live at most `max_seconds`, holding at most `budget` bytes.
+    /// `entries == 0`, `max_seconds == 0` or a budget too small for one set disables it.
     pub fn with_budget(entries: usize, max_seconds: u64, budget: usize) -> DecisionCache {
         let mut sets = if entries == 0 || max_seconds == 0 {
             0
@@ -473,6 +496,23 @@ mod tests {
         assert!(!c.allows(b"hot-0", NOW) && c.allows(b"hot-1", NOW), "least recently used out");
         // And every entry leaves at `max_seconds`, come back or not.
         assert!(!c.allows(b"hot-1", NOW + 300));
+    }
+
+    #[test]
+    fn a_token_taking_a_freed_slot_has_not_come_back() {
+        let mut c = DecisionCache::new(WAYS, 300);
+        for i in 0..WAYS {
+            // hot-3 expires first
+            let exp = if i == WAYS - 1 { NOW + 10 } else { NOW + 60 };
+            c.store_allow(format!("hot-{i}").as_bytes(), NOW, exp as f64);
+            assert!(c.allows(format!("hot-{i}").as_bytes(), NOW));
+        }
+        let later = NOW + 20; // hot-3 expired: its slot is free, and still marked as come back
+        c.store_allow(b"once-a", later, (later + 60) as f64);
+        c.store_allow(b"once-b", later, (later + 60) as f64);
+        for i in 0..WAYS - 1 {
+            assert!(c.allows(format!("hot-{i}").as_bytes(), later), "hot-{i} pushed out by a token seen once");
+        }
     }
 
     #[test]

@@ -45,11 +45,14 @@ pub struct Loaded {
     pub cache: crate::cache::DecisionCache,
     /// `None`: metrics off (`JWT_METRICS_NAMESPACE` unset or empty).
     pub metrics: Option<MetricsConfig>,
+    /// Whether an invocation's answer and the next `GET /next` go out in one write
+    /// (`JWT_RUNTIME_PIPELINING`, default `on`; see `crate::function::runtime`).
+    pub pipelining: bool,
     pub warnings: Vec<String>,
 }
 
 /// Every variable read, for documentation and the CLI.
-pub const VARIABLES: [&str; 19] = [
+pub const VARIABLES: [&str; 20] = [
     "JWT_PUBLIC_KEY",
     "JWT_JWKS",
     "JWT_JWKS_FILE",
@@ -69,6 +72,7 @@ pub const VARIABLES: [&str; 19] = [
     "JWT_METRICS_NAMESPACE",
     "JWT_METRICS_INTERVAL_SECONDS",
     "JWT_TOKEN_HEADER",
+    "JWT_RUNTIME_PIPELINING",
 ];
 
 /// API Gateway's largest authorizer result TTL (`AuthorizerResultTtlInSeconds`), seconds.
@@ -268,8 +272,14 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
     };
     let cache = decision_cache(&env)?;
     let metrics = MetricsConfig::from_env(&env)?;
+    let pipelining = match get("JWT_RUNTIME_PIPELINING") {
+        None => true,
+        Some(v) if v.trim().eq_ignore_ascii_case("on") => true,
+        Some(v) if v.trim().eq_ignore_ascii_case("off") => false,
+        Some(_) => return Err(err("JWT_RUNTIME_PIPELINING", "must be on or off")),
+    };
     let authorizer = Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format);
-    Ok(Loaded { authorizer, cache, metrics, warnings })
+    Ok(Loaded { authorizer, cache, metrics, pipelining, warnings })
 }
 
 /// The comma-separated items of a list; an empty item (`a,,b`, a leading or trailing comma)

@@ -35,9 +35,10 @@ fn main() -> ExitCode {
         let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
         drop(client);
         let shared = SharedAuthorizer::new(loaded.authorizer, SharedCache::like(&loaded.cache));
-        return managed_instances(n, api.trim(), shared, metrics);
+        return managed_instances(n, api.trim(), loaded.pipelining, shared, metrics);
     }
     // One invocation at a time, on this thread.
+    client.set_pipelining(loaded.pipelining);
     let mut function = handler::Function::new(loaded.authorizer, loaded.cache);
     if let Some(m) = &metrics {
         function = function.with_metrics(m.clone());
@@ -49,8 +50,15 @@ fn main() -> ExitCode {
 }
 
 /// `n` workers until Lambda sends `SIGTERM` (exit 0) or every worker has stopped (exit 1).
-fn managed_instances(n: usize, api: &str, shared: SharedAuthorizer, metrics: Option<Arc<SharedMetrics>>) -> ExitCode {
-    let pool = match workers::start(n, api, workers::authorizer_handler(Arc::new(shared), metrics.clone())) {
+fn managed_instances(
+    n: usize,
+    api: &str,
+    pipelining: bool,
+    shared: SharedAuthorizer,
+    metrics: Option<Arc<SharedMetrics>>,
+) -> ExitCode {
+    let handler = workers::authorizer_handler(Arc::new(shared), metrics.clone());
+    let pool = match workers::start(n, api, pipelining, handler) {
         Ok(pool) => pool,
         Err(e) => {
             log::error(&format!("could not start the workers: {e}"));

@@ -31,28 +31,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// workers on one lock unlikely unless they ask for the same token.
 pub const SHARDS: usize = 16;
 
-impl Store for DecisionCache {
-    #[inline]
-    fn allows(&mut self, token: &[u8], now: u64) -> bool {
-        DecisionCache::allows(self, token, now)
-    }
-
-    #[inline]
-    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
-        DecisionCache::find_answer(self, token, now, iam)
-    }
-
-    #[inline]
-    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64) {
-        DecisionCache::store_allow(self, token, now, exp)
-    }
-
-    #[inline]
-    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, Value>) {
-        DecisionCache::store_answer(self, token, now, exp, iam, ctx)
-    }
-}
-
 /// A decision cache for several threads: [`SHARDS`] [`DecisionCache`]s behind their own locks.
 pub struct SharedCache {
     shards: Box<[Mutex<DecisionCache>]>,

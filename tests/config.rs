@@ -350,3 +350,18 @@ fn the_first_problem_named_is_a_real_one_whatever_else_is_set() {
     assert_eq!(decide(&auth, &token_a(&claims_with(json!({ "exp": NOW - 9 })))), Ok(()));
     assert_eq!(decide(&auth, &token_a(&claims_with(json!({ "exp": NOW - 10 })))), Err(Reason::Expired));
 }
+
+#[test]
+fn runtime_pipelining_is_on_unless_turned_off_and_anything_else_fails_naming_it() {
+    let pem = public_pem("rsa2048-a");
+    let pipelining = |v: Option<&str>| {
+        let mut pairs = vec![("JWT_PUBLIC_KEY", pem.as_str())];
+        pairs.extend(v.map(|v| ("JWT_RUNTIME_PIPELINING", v)));
+        config::load(env_of(&pairs)).unwrap().pipelining
+    };
+    assert!(pipelining(None) && pipelining(Some("")) && pipelining(Some("on")) && pipelining(Some("ON")));
+    assert!(!pipelining(Some("off")) && !pipelining(Some(" Off ")));
+    for bad in ["0", "false", "no", "offf"] {
+        refused(&[("JWT_RUNTIME_PIPELINING", bad)], "JWT_RUNTIME_PIPELINING");
+    }
+}

@@ -624,6 +624,33 @@ fn a_context_claim_left_out_for_size_is_logged_with_its_invocation_in_both_modes
 }
 
 #[test]
+fn the_answer_carries_the_next_request_unless_pipelining_is_off() {
+    let pem = public_pem("rsa2048-a");
+    for (workers, setting, pipelined) in
+        [("1", None, true), ("1", Some("off"), false), ("4", None, true), ("4", Some("off"), false)]
+    {
+        let api = RuntimeApi::start(Vec::new());
+        let mut env = vec![("JWT_PUBLIC_KEY", pem.as_str())];
+        env.extend(setting.map(|v| ("JWT_RUNTIME_PIPELINING", v)));
+        if workers != "1" {
+            env.push(("AWS_LAMBDA_MAX_CONCURRENCY", workers));
+        }
+        let n: usize = workers.parse().unwrap();
+        let function = Function::spawn(&api, &env);
+        api.wait_parked(n);
+        let good = token("rsa2048-a", json!({ "sub": "user_ok" }));
+        api.push((0..6).map(|_| v2(&good)).collect());
+        let posts = api.posts(6, STEP, &mut Vec::new());
+        let flags: Vec<bool> = posts.iter().map(|p| p.pipelined).collect();
+        assert_eq!(flags, vec![pipelined; 6], "{workers} worker(s), JWT_RUNTIME_PIPELINING={setting:?}");
+        assert!(posts.iter().all(|p| p.json()["isAuthorized"] == true), "every answer an allow");
+        api.wait_parked(n);
+        assert_eq!(api.connections(), n, "one connection per worker either way");
+        drop(function);
+    }
+}
+
+#[test]
 fn eight_workers_share_one_decision_cache() {
     use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
     let api = RuntimeApi::start(Vec::new());
@@ -631,7 +658,8 @@ fn eight_workers_share_one_decision_cache() {
     let pem = public_pem("rsa2048-a");
     let authorizer = common::load(&[("JWT_PUBLIC_KEY", &pem)]);
     let shared = Arc::new(SharedAuthorizer::new(authorizer, SharedCache::new(256, 300)));
-    let pool = workers::start(8, &api.addr.to_string(), workers::authorizer_handler(shared.clone(), None)).unwrap();
+    let pool =
+        workers::start(8, &api.addr.to_string(), true, workers::authorizer_handler(shared.clone(), None)).unwrap();
     api.wait_parked(8);
     let t = token("rsa2048-a", json!({ "sub": "user_shared" }));
     // One worker verifies it …
@@ -663,7 +691,7 @@ fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
         }
         Outcome::Response(inv.body.clone())
     });
-    let pool = workers::start(8, &api.addr.to_string(), handler).unwrap();
+    let pool = workers::start(8, &api.addr.to_string(), true, handler).unwrap();
     api.wait_parked(8);
     let events: Vec<Vec<u8>> =
         (0..32).map(|i| if i == 5 { b"panic".to_vec() } else { format!("{{\"n\":{i}}}").into_bytes() }).collect();

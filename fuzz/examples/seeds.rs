@@ -9,8 +9,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwt_authorizer::jwt::mint::Signer;
 use jwt_authorizer::jwt::header::Alg;
+use jwt_authorizer::jwt::mint::Signer;
 use jwt_authorizer_fuzz::cache::CacheCase;
 use jwt_authorizer_fuzz::signed::Case;
 use jwt_authorizer_fuzz::*;

@@ -14,10 +14,10 @@ pub mod signed;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jwt_authorizer::jwt::Rejection;
 use jwt_authorizer::jwt::claims::{self, Policy, Rule};
 use jwt_authorizer::jwt::json::{PADDING, Parser};
 use jwt_authorizer::jwt::mint::Signer;
-use jwt_authorizer::jwt::Rejection;
 use jwt_authorizer::{Authorizer, Scratch, config};
 use ring::signature::{self, KeyPair as _, RsaKeyPair, RsaPublicKeyComponents, UnparsedPublicKey};
 use std::collections::HashMap;
@@ -201,7 +201,9 @@ pub fn events_with(token: &str) -> [String; 5] {
         format!(
             r#"{{"version":"2.0","type":"REQUEST","routeArn":"{arn}","identitySource":["a=1; {COOKIE}={token}","GET /orders"],"headers":{{"cookie":"a=1; {COOKIE}={token}"}}}}"#
         ),
-        format!(r#"{{"version":"1.0","type":"REQUEST","methodArn":"{arn}","identitySource":"Bearer {token}","headers":{{}}}}"#),
+        format!(
+            r#"{{"version":"1.0","type":"REQUEST","methodArn":"{arn}","identitySource":"Bearer {token}","headers":{{}}}}"#
+        ),
         format!(r#"{{"type":"TOKEN","authorizationToken":"Bearer {token}","methodArn":"{arn}"}}"#),
         format!(r#"{{"type":"REQUEST","methodArn":"{arn}","headers":{{"Authorization":"Bearer {token}"}}}}"#),
     ]

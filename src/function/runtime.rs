@@ -5,10 +5,11 @@
 //! no async runtime. Every response is read to its end by [`http`] — including the
 //! `{"status":"OK"}` acknowledgement of a POST — so the connection stays reusable; it is
 //! dropped instead whenever a response leaves any doubt (`Connection: close`, HTTP/1.0, a
-//! body read to the end of the stream, bytes after the response). A request that meets a
-//! connection the server already closed is retried once on a fresh one. The answer to an
-//! invocation and the next `GET …/invocation/next` go out in one write (HTTP/1.1 pipelining,
-//! [`Client::post_outcome_and_ask_next`]): one write and one wake-up per invocation instead of two.
+//! body read to the end of the stream, bytes after the response that no request asked for).
+//! A request that meets a connection the server already closed is retried once on a fresh
+//! one. The answer to an invocation and the next `GET …/invocation/next` go out in one write
+//! (HTTP/1.1 pipelining, [`Client::post_outcome_and_ask_next`]; `JWT_RUNTIME_PIPELINING=off`
+//! turns it off): one write and one wake-up per invocation instead of two.
 //!
 //! Kept from `lambda_runtime`: the request paths and error format (`{"errorType",
 //! "errorMessage"}` with a `Lambda-Runtime-Function-Error-Type` header; `unhandled` for
@@ -131,6 +132,9 @@ pub struct Client {
     connections: usize,
     /// The timeouts set on `conn` so far (see [`Timed`]).
     timeouts: Timeouts,
+    /// Whether [`run`] asks for the next invocation in the write that answers the last one
+    /// (default; `JWT_RUNTIME_PIPELINING=off` turns it off: [`Client::set_pipelining`]).
+    pipelining: bool,
     /// A `GET …/invocation/next` was sent on `conn` behind an answer
     /// ([`post_outcome_and_ask_next`](Self::post_outcome_and_ask_next)) and its response is still to read.
     next_asked: bool,
@@ -152,6 +156,7 @@ impl Client {
             out: Vec::with_capacity(4096),
             connections: 0,
             timeouts: Timeouts::default(),
+            pipelining: true,
             next_asked: false,
         }
     }
@@ -162,6 +167,13 @@ impl Client {
             Ok(api) if !api.trim().is_empty() => Ok(Client::new(api.trim())),
             _ => Err(Error::NoApi),
         }
+    }
+
+    /// Whether [`run`] pipelines the next `GET /next` behind each answer
+    /// ([`post_outcome_and_ask_next`](Self::post_outcome_and_ask_next)) or sends it after the
+    /// acknowledgement ([`post_outcome`](Self::post_outcome)). On by default.
+    pub fn set_pipelining(&mut self, on: bool) {
+        self.pipelining = on;
     }
 
     /// Connections opened so far.
@@ -244,7 +256,7 @@ impl Client {
     }
 
     fn post_then(&mut self, inv: &Invocation, outcome: &Outcome<'_>, ask_next: bool) -> Result<u16, Error> {
-        self.next_asked = false;
+        self.forget_asked_next();
         let now = Instant::now();
         let deadline = inv.deadline.filter(|d| *d > now).unwrap_or(now + DEFAULT_TIMEOUT);
         if !valid_request_id(inv.request_id.as_bytes()) {
@@ -286,6 +298,7 @@ impl Client {
     /// unanswered while it starts the invocation), cannot connect, or is answered 5xx is
     /// made again on a new connection, until [`INIT_ERROR_BUDGET`] is spent.
     pub fn init_error(&mut self, error_type: &str, message: &str) -> Result<u16, Error> {
+        self.forget_asked_next();
         let body = diagnostic(error_type, message);
         let path = format!("{}{INIT_ERROR}", self.prefix);
         let until = Instant::now() + INIT_ERROR_BUDGET;
@@ -305,6 +318,15 @@ impl Client {
             }
             self.conn = None;
             std::thread::sleep(pause);
+        }
+    }
+
+    /// A request other than `next` while a pipelined `GET /next` is still unanswered on the
+    /// connection (not what [`run`] does): that connection is dropped, so its pending response
+    /// can never be read as this request's.
+    fn forget_asked_next(&mut self) {
+        if std::mem::take(&mut self.next_asked) {
+            self.conn = None;
         }
     }
 
@@ -513,7 +535,12 @@ pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Outcome<
         }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&inv)))
             .unwrap_or(Outcome::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
-        match client.post_outcome_and_ask_next(&inv, &outcome) {
+        let posted = if client.pipelining {
+            client.post_outcome_and_ask_next(&inv, &outcome)
+        } else {
+            client.post_outcome(&inv, &outcome)
+        };
+        match posted {
             Ok(status) if !(200..300).contains(&status) => {
                 let ctx = crate::function::log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
                 crate::function::log::warn_in(
@@ -732,6 +759,65 @@ mod tests {
             ]
         );
         assert_eq!(all[1].body, b"{\"n\":0}");
+    }
+
+    #[test]
+    fn after_each_kind_of_ack_the_pipelined_request_is_read_or_asked_again() {
+        // (the acknowledgement, whether the connection it came on serves the pipelined GET)
+        let acks: [(&[u8], bool); 5] = [
+            (b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok", true),
+            (b"HTTP/1.1 204 No Content\r\n\r\n", true),
+            (b"HTTP/1.1 410 Gone\r\nContent-Length: 2\r\n\r\nno", true),
+            (b"HTTP/1.0 202 Accepted\r\nContent-Length: 2\r\n\r\nok", false),
+            (b"HTTP/1.1 202 Accepted\r\n\r\nread to the end", false), // the server closes
+        ];
+        for (ack_bytes, kept) in acks {
+            let what = String::from_utf8_lossy(ack_bytes).lines().next().unwrap().to_owned();
+            let script =
+                vec![event_response("k-0", "{}"), Some(ack_bytes.to_vec()), event_response("k-1", "{}"), ack()];
+            let (addr, seen) = server(script);
+            let mut c = Client::new(&addr);
+            let mut inv = Invocation::default();
+            c.next(&mut inv).unwrap();
+            let status = c.post_outcome_and_ask_next(&inv, &Outcome::Response(b"{}".to_vec())).unwrap();
+            assert_eq!(status, what.split(' ').nth(1).unwrap().parse::<u16>().unwrap(), "{what}");
+            c.next(&mut inv).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(inv.request_id, "k-1", "{what}");
+            assert_eq!(c.connections(), if kept { 1 } else { 2 }, "{what}");
+            let gets: Vec<usize> = seen.drain().into_iter().filter(|s| s.method == "GET").map(|s| s.conn).collect();
+            assert_eq!(gets, if kept { vec![0, 0] } else { vec![0, 1] }, "{what}: where the GETs were read");
+        }
+    }
+
+    #[test]
+    fn a_pipelined_request_on_a_connection_closed_after_the_ack_is_asked_again() {
+        let script = vec![event_response("s-0", "{}"), ack(), None, event_response("s-1", "{}"), ack()];
+        let (addr, _seen) = server(script);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        assert_eq!(c.post_outcome_and_ask_next(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202);
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let r = c.next(&mut inv).map(|_| (inv.request_id.clone(), c.connections()));
+            let _ = tx.send(r.map_err(|e| e.to_string()));
+        });
+        let got = rx.recv_timeout(Duration::from_secs(10)).expect("next() hung");
+        assert_eq!(got, Ok(("s-1".to_owned(), 2)));
+    }
+
+    #[test]
+    fn another_request_while_a_pipelined_one_is_unanswered_never_reads_its_response() {
+        // Not what `run` does, but the client is public: a POST after a pipelined GET whose
+        // response was not read goes on a new connection, never taking the event as its ack.
+        let script = vec![event_response("x-0", "{}"), ack(), event_response("x-1", "{}"), ack()];
+        let (addr, _seen) = server(script);
+        let mut c = Client::new(&addr);
+        let mut inv = Invocation::default();
+        c.next(&mut inv).unwrap();
+        assert_eq!(c.post_outcome_and_ask_next(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202);
+        assert_eq!(c.connections(), 2);
     }
 
     #[test]

@@ -91,14 +91,16 @@ struct Alive {
 }
 
 /// Starts `n` workers against the Runtime API at `api` (as `AWS_LAMBDA_RUNTIME_API`), each
-/// serving invocations with `handler` until its connection fails. `SIGTERM` and `SIGINT` are
-/// caught from here on (for [`Pool::wait`]).
-pub fn start(n: usize, api: &str, handler: Arc<Handler>) -> std::io::Result<Pool> {
+/// serving invocations with `handler` until its connection fails, pipelining each answer with
+/// the next `GET /next` when `pipelining` ([`Client::set_pipelining`]). `SIGTERM` and `SIGINT`
+/// are caught from here on (for [`Pool::wait`]).
+pub fn start(n: usize, api: &str, pipelining: bool, handler: Arc<Handler>) -> std::io::Result<Pool> {
     let signals = Signals::new([SIGTERM, SIGINT])?;
     let alive = Arc::new(Alive { left: AtomicUsize::new(n), wake: signals.handle() });
     let mut workers = Vec::with_capacity(n);
     for id in 0..n {
         let (mine, handler, mut client) = (alive.clone(), handler.clone(), Client::new(api));
+        client.set_pipelining(pipelining);
         let spawned = std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || {
             let mut scratch = Scratch::default();
             let error = runtime::run(&mut client, |inv| handler(&mut scratch, inv));

@@ -362,7 +362,11 @@ fn serve_connection(stream: TcpStream, mut conn: Conn, respond: &Respond, tx: &S
                     return;
                 }
                 let has = |h: &[u8]| bytes.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
-                if (!has(b"content-length") && !has(b"transfer-encoding")) || has(b"connection: close") {
+                // 204 and 304 have no content, so they need no length (RFC 9110 §6.4.1).
+                let bodiless = bytes.starts_with(b"HTTP/1.1 204") || bytes.starts_with(b"HTTP/1.1 304");
+                let framed = bodiless || has(b"content-length") || has(b"transfer-encoding");
+                // HTTP/1.0 (without keep-alive) and `Connection: close` end the connection.
+                if !framed || has(b"connection: close") || bytes.starts_with(b"HTTP/1.0") {
                     return;
                 }
             }

@@ -15,7 +15,13 @@ from samtranslator.yaml_helper import yaml_parse  # noqa: E402
 # Read by the function but not template parameters, on purpose (README.md, "Deploying" says why):
 # a JWKS file must be inside the zip; a cookie token needs a different identity source;
 # the in-function decision cache's defaults (256 entries, ≤ 300 s, never past exp) suit all.
-NOT_PARAMETERS = {"JWT_JWKS_FILE", "JWT_TOKEN_COOKIE", "JWT_DECISION_CACHE", "JWT_DECISION_CACHE_MAX_SECONDS"}
+NOT_PARAMETERS = {
+    "JWT_JWKS_FILE",
+    "JWT_TOKEN_COOKIE",
+    "JWT_DECISION_CACHE",
+    "JWT_DECISION_CACHE_MAX_SECONDS",
+    "JWT_RUNTIME_PIPELINING",
+}
 
 
 def config_variables():

@@ -43,8 +43,9 @@ fn protocol(what: &'static str) -> Failure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
-    /// Whether the connection may carry the next request: not after `Connection: close`,
-    /// HTTP/1.0, a body read to the end of the stream, or bytes left over after the response.
+    /// Whether the connection may carry the next request (or, pipelined, the next response):
+    /// not after `Connection: close`, HTTP/1.0, a body read to the end of the stream, or —
+    /// unless another request was pipelined behind this one — bytes left over after it.
     pub reusable: bool,
 }
 
