@@ -97,8 +97,8 @@ pub struct Scratch {
     token: TokenScratch,
     events: Parser,
     event: Vec<u8>,
-    /// The configured context claims the last decisions left out of their answers for size
-    /// (keys only, never values), for the caller to log: see [`Scratch::dropped_claims`].
+    /// The configured context claims the last decision left out of its answer for size (keys
+    /// only, never values), for the caller to log: see [`Scratch::dropped_claims`].
     dropped: Vec<String>,
 }
 
@@ -129,7 +129,7 @@ impl Default for Scratch {
 }
 
 impl Scratch {
-    /// Takes the keys of the context claims left out of answers since the last call
+    /// Takes the keys of the context claims the last decision left out of its answer
     /// ([`response::context`]), `None` when there are none (the common case, checked first):
     /// the caller logs them (Lambda's side owns logging).
     #[inline]
@@ -308,6 +308,7 @@ impl Authorizer {
             return self.refuse_event(Reason::BadEvent);
         }
         let Scratch { token, events, event: buf, dropped } = scratch;
+        dropped.clear(); // what an earlier decision left for a caller that did not take it
         buf.clear();
         buf.extend_from_slice(event);
         buf.resize(event.len() + PADDING, 0);

@@ -776,14 +776,21 @@ mod tests {
             let script =
                 vec![event_response("k-0", "{}"), Some(ack_bytes.to_vec()), event_response("k-1", "{}"), ack()];
             let (addr, seen) = server(script);
-            let mut c = Client::new(&addr);
-            let mut inv = Invocation::default();
-            c.next(&mut inv).unwrap();
-            let status = c.post_outcome_and_ask_next(&inv, &Outcome::Response(b"{}".to_vec())).unwrap();
-            assert_eq!(status, what.split(' ').nth(1).unwrap().parse::<u16>().unwrap(), "{what}");
-            c.next(&mut inv).unwrap_or_else(|e| panic!("{what}: {e}"));
-            assert_eq!(inv.request_id, "k-1", "{what}");
-            assert_eq!(c.connections(), if kept { 1 } else { 2 }, "{what}");
+            let (tx, rx) = mpsc::channel();
+            let name = what.clone();
+            thread::spawn(move || {
+                let mut c = Client::new(&addr);
+                let mut inv = Invocation::default();
+                c.next(&mut inv).unwrap();
+                let status = c.post_outcome_and_ask_next(&inv, &Outcome::Response(b"{}".to_vec())).unwrap();
+                assert_eq!(status, name.split(' ').nth(1).unwrap().parse::<u16>().unwrap(), "{name}");
+                let asked = c.next_asked;
+                c.next(&mut inv).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let _ = tx.send((asked, inv.request_id.clone(), c.connections()));
+            });
+            let (asked, id, connections) = rx.recv_timeout(Duration::from_secs(10)).expect("the client hung");
+            assert_eq!(asked, kept, "{what}: the pipelined GET still expected on this connection");
+            assert_eq!((id.as_str(), connections), ("k-1", if kept { 1 } else { 2 }), "{what}");
             let gets: Vec<usize> = seen.drain().into_iter().filter(|s| s.method == "GET").map(|s| s.conn).collect();
             assert_eq!(gets, if kept { vec![0, 0] } else { vec![0, 1] }, "{what}: where the GETs were read");
         }
@@ -808,16 +815,22 @@ mod tests {
 
     #[test]
     fn another_request_while_a_pipelined_one_is_unanswered_never_reads_its_response() {
-        // Not what `run` does, but the client is public: a POST after a pipelined GET whose
-        // response was not read goes on a new connection, never taking the event as its ack.
-        let script = vec![event_response("x-0", "{}"), ack(), event_response("x-1", "{}"), ack()];
-        let (addr, _seen) = server(script);
-        let mut c = Client::new(&addr);
+        // Not what `run` does, but the client is public: a POST (or an init error) after a
+        // pipelined GET whose response was not read goes on a new connection, never taking the
+        // event as its acknowledgement. The server answers by method, whatever the order.
+        let api = RuntimeApi::serve(|_, req| {
+            Action::Write(if req.method == "GET" { event_response("x-0", "{}").unwrap() } else { ACK.to_vec() })
+        });
+        let mut c = Client::new(&api.addr.to_string());
         let mut inv = Invocation::default();
         c.next(&mut inv).unwrap();
         assert_eq!(c.post_outcome_and_ask_next(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202);
-        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202);
+        assert_eq!(c.post_outcome(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202, "the event read as the ack");
         assert_eq!(c.connections(), 2);
+        c.next(&mut inv).unwrap();
+        assert_eq!(c.post_outcome_and_ask_next(&inv, &Outcome::Response(b"{}".to_vec())).unwrap(), 202);
+        assert_eq!(c.init_error("Runtime.X", "m").unwrap(), 202, "the event read as the init error's ack");
+        assert_eq!(c.connections(), 3);
     }
 
     #[test]
