@@ -3,7 +3,7 @@
 //! (`AWS_LAMBDA_MAX_CONCURRENCY` > 1), on that many worker threads sharing the authorizer and
 //! its decision cache (see docs/performance.md for why).
 #![forbid(unsafe_code)]
-use jwt_authorizer::config;
+use jwt_authorizer::config::{self, ConfigError};
 use jwt_authorizer::function::metrics::SharedMetrics;
 use jwt_authorizer::function::{handler, log, runtime, workers};
 use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
@@ -24,6 +24,10 @@ fn main() -> ExitCode {
     loaded.warnings.iter().for_each(|w| log::warn(w));
     let mut client = match runtime::Client::from_env() {
         Ok(client) => client,
+        Err(runtime::Error::BadApi(why)) => {
+            handler::report_init_error(&ConfigError::new(runtime::endpoint::VARIABLE, why));
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             log::error(&format!("runtime error: {e}"));
             return ExitCode::FAILURE;
@@ -31,11 +35,11 @@ fn main() -> ExitCode {
     };
     let metrics = handler::metrics(loaded.metrics);
     if n > 1 {
-        // `from_env` found it: the same value, for each worker's own client.
-        let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
+        // The endpoint `from_env` validated, for each worker's own client.
+        let api = client.endpoint().clone();
         drop(client);
         let shared = SharedAuthorizer::new(loaded.authorizer, SharedCache::like(&loaded.cache));
-        return managed_instances(n, api.trim(), loaded.pipelining, shared, metrics);
+        return managed_instances(n, &api, loaded.pipelining, shared, metrics);
     }
     // One invocation at a time, on this thread.
     client.set_pipelining(loaded.pipelining);
@@ -52,7 +56,7 @@ fn main() -> ExitCode {
 /// `n` workers until Lambda sends `SIGTERM` (exit 0) or every worker has stopped (exit 1).
 fn managed_instances(
     n: usize,
-    api: &str,
+    api: &runtime::Endpoint,
     pipelining: bool,
     shared: SharedAuthorizer,
     metrics: Option<Arc<SharedMetrics>>,

@@ -10,6 +10,7 @@ mod common;
 
 use common::runtime_api::{Action, Recorded, RuntimeApi, STEP};
 use common::{public_pem, signer};
+use jwt_authorizer::function::runtime::Endpoint;
 use jwt_authorizer::function::workers;
 use jwt_authorizer::jwt::header::Alg;
 use serde_json::{Value, json};
@@ -658,8 +659,13 @@ fn eight_workers_share_one_decision_cache() {
     let pem = public_pem("rsa2048-a");
     let authorizer = common::load(&[("JWT_PUBLIC_KEY", &pem)]);
     let shared = Arc::new(SharedAuthorizer::new(authorizer, SharedCache::new(256, 300)));
-    let pool =
-        workers::start(8, &api.addr.to_string(), true, workers::authorizer_handler(shared.clone(), None)).unwrap();
+    let pool = workers::start(
+        8,
+        &Endpoint::parse(&api.addr.to_string()).unwrap(),
+        true,
+        workers::authorizer_handler(shared.clone(), None),
+    )
+    .unwrap();
     api.wait_parked(8);
     let t = token("rsa2048-a", json!({ "sub": "user_shared" }));
     // One worker verifies it …
@@ -691,7 +697,7 @@ fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
         }
         Outcome::Response(inv.body.clone())
     });
-    let pool = workers::start(8, &api.addr.to_string(), true, handler).unwrap();
+    let pool = workers::start(8, &Endpoint::parse(&api.addr.to_string()).unwrap(), true, handler).unwrap();
     api.wait_parked(8);
     let events: Vec<Vec<u8>> =
         (0..32).map(|i| if i == 5 { b"panic".to_vec() } else { format!("{{\"n\":{i}}}").into_bytes() }).collect();

@@ -26,7 +26,7 @@ const ACK: &str = "HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\
 #[test]
 fn an_emulator_url_prefixes_every_path() {
     let (port, server) = serve(vec![EVENT, ACK, ACK]);
-    let mut client = Client::new(&format!("http://127.0.0.1:{port}/.rt/jwt-authorizer"));
+    let mut client = Client::new(&format!("http://127.0.0.1:{port}/.rt/jwt-authorizer")).unwrap();
     let mut inv = Invocation::default();
     client.next(&mut inv).unwrap();
     assert_eq!(inv.request_id, "req-1");
@@ -49,7 +49,7 @@ fn an_emulator_url_prefixes_every_path() {
 fn lambdas_host_port_form_has_no_prefix() {
     for api in ["127.0.0.1:{port}", "http://127.0.0.1:{port}", "http://127.0.0.1:{port}/"] {
         let (port, server) = serve(vec![ACK]);
-        let mut client = Client::new(&api.replace("{port}", &port.to_string()));
+        let mut client = Client::new(&api.replace("{port}", &port.to_string())).unwrap();
         assert_eq!(client.init_error("Runtime.ConfigError", "x").unwrap(), 202, "{api}");
         let seen = seen(&server);
         assert_eq!(seen[0].0, "POST /2018-06-01/runtime/init/error HTTP/1.1", "{api}");

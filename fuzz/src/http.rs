@@ -5,7 +5,7 @@
 //! which must accept it with the same status, fields, body and persistence.
 
 use jwt_authorizer::function::runtime::http::{
-    Buffer, MAX_BODY, MAX_CHUNK_LINE, MAX_HEAD, MAX_HEADERS, MAX_INTERIM, read_response,
+    Body, Buffer, MAX_BODY, MAX_CHUNK_LINE, MAX_HEAD, MAX_HEADERS, MAX_INTERIM, read_response,
 };
 use std::io::{self, Read};
 
@@ -35,7 +35,7 @@ impl Read for Server<'_> {
 pub type Fields = Vec<(String, Vec<u8>)>;
 
 /// One response as `strict` reads it.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
     pub status: u16,
     pub fields: Fields,
@@ -48,26 +48,33 @@ pub struct Parsed {
 pub fn check(data: &[u8]) {
     let Some((&seed, bytes)) = data.split_first() else { return };
     let mut server = Server { bytes, sent: 0, seed: u64::from(seed) };
-    let (mut buffer, mut body) = (Buffer::new(), Vec::new());
+    let (mut buffer, mut stored) = (Buffer::new(), Vec::new());
     let mut start = 0;
-    // The seed's low bit: whether the client pipelined another request after each one.
+    // The seed's low bit: whether the client pipelined another request after each one; the
+    // next two: how much of each body is kept (all of it, none, 5 bytes, or 1 KiB).
     let pipelined = seed & 1 == 1;
+    let keep = [MAX_BODY, 0, 5, 1024][usize::from((seed >> 1) & 3)];
     loop {
         let mut fields = Vec::new();
+        let mut body = Body::new(&mut stored, keep);
         let result = read_response(&mut server, &mut buffer, &mut body, pipelined, &mut |name: &str, value: &[u8]| {
             fields.push((name.to_owned(), value.to_vec()));
             Ok(())
         });
+        let len = body.len();
         assert!(buffer.pending().len() <= MAX_HEAD, "buffered {} bytes", buffer.pending().len());
-        assert!(body.len() <= MAX_BODY && body.capacity() <= 2 * MAX_BODY, "body of {} bytes", body.len());
+        assert!(len <= MAX_BODY && stored.len() == len.min(keep), "body of {len} bytes, {} kept", stored.len());
+        assert!(stored.capacity() <= keep.max(1).min(2 * MAX_BODY), "{} bytes held to keep {keep}", stored.capacity());
         let Ok(response) = result else { return };
         let end = server.sent - buffer.pending().len();
         let consumed = &bytes[start..end];
         let expected = strict(consumed).unwrap_or_else(|why| {
             panic!("accepted a malformed response ({why}): {:?}", String::from_utf8_lossy(consumed))
         });
-        let got = Parsed { status: response.status, fields, body: body.clone(), close: expected.close };
-        assert_eq!(got, expected, "{:?}", String::from_utf8_lossy(consumed));
+        assert_eq!(len, expected.body.len(), "the whole body is counted");
+        let kept = Parsed { body: expected.body[..len.min(keep)].to_vec(), ..expected.clone() };
+        let got = Parsed { status: response.status, fields, body: stored.clone(), close: expected.close };
+        assert_eq!(got, kept, "{:?}", String::from_utf8_lossy(consumed));
         // Reused exactly when the response lets the connection stay open and, unless another
         // request was pipelined behind this one, nothing arrived after it.
         let reusable = !expected.close && (pipelined || buffer.pending().is_empty());

@@ -27,7 +27,7 @@ use crate::authorizer::Scratch;
 use crate::config::ConfigError;
 use crate::function::log;
 use crate::function::metrics::SharedMetrics;
-use crate::function::runtime::{self, Client, Invocation, Outcome};
+use crate::function::runtime::{self, Client, Endpoint, Invocation, Outcome};
 use crate::shared_cache::SharedAuthorizer;
 pub use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
@@ -94,12 +94,12 @@ struct Alive {
 /// serving invocations with `handler` until its connection fails, pipelining each answer with
 /// the next `GET /next` when `pipelining` ([`Client::set_pipelining`]). `SIGTERM` and `SIGINT`
 /// are caught from here on (for [`Pool::wait`]).
-pub fn start(n: usize, api: &str, pipelining: bool, handler: Arc<Handler>) -> std::io::Result<Pool> {
+pub fn start(n: usize, api: &Endpoint, pipelining: bool, handler: Arc<Handler>) -> std::io::Result<Pool> {
     let signals = Signals::new([SIGTERM, SIGINT])?;
     let alive = Arc::new(Alive { left: AtomicUsize::new(n), wake: signals.handle() });
     let mut workers = Vec::with_capacity(n);
     for id in 0..n {
-        let (mine, handler, mut client) = (alive.clone(), handler.clone(), Client::new(api));
+        let (mine, handler, mut client) = (alive.clone(), handler.clone(), Client::at(api.clone()));
         client.set_pipelining(pipelining);
         let spawned = std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || {
             let mut scratch = Scratch::default();

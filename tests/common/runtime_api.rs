@@ -1,6 +1,6 @@
 //! The one test Lambda Runtime API (HTTP/1.1 on 127.0.0.1, keep-alive), shared by every test
 //! that needs one: the integration tests (`mod common;`) and the Runtime API client's unit
-//! tests (`src/function/runtime.rs` includes this file by path).
+//! tests (`src/function/runtime/mod.rs` includes this file by path).
 //!
 //! One server, three ways to answer:
 //! - [`RuntimeApi::start`]: an emulator. Invocations `req-1`, `req-2`, … from a queue;
@@ -75,6 +75,11 @@ pub enum Action {
     Silent,
     /// Write the bytes one at a time (cycling through them) every `every`, for 30 s.
     Trickle(Vec<u8>, Duration),
+    /// Write these bytes at once, then act as the second action says (for example, a head
+    /// at once and its body trickled).
+    WriteThen(Vec<u8>, Box<Action>),
+    /// Wait this long, then act (an acknowledgement that comes late).
+    After(Duration, Box<Action>),
 }
 
 /// One connection, as the answering function sees it.
@@ -356,43 +361,67 @@ fn serve_connection(stream: TcpStream, mut conn: Conn, respond: &Respond, tx: &S
     while let Some(mut req) = read_request(&mut reader) {
         req.conn = conn.n;
         let _ = tx.send(req.clone());
-        match respond(&mut conn, &req) {
-            Action::Write(bytes) => {
-                if writer.write_all(&bytes).and_then(|_| writer.flush()).is_err() {
-                    return;
-                }
-                let has = |h: &[u8]| bytes.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
-                // 204 and 304 have no content, so they need no length (RFC 9110 §6.4.1).
-                let bodiless = bytes.starts_with(b"HTTP/1.1 204") || bytes.starts_with(b"HTTP/1.1 304");
-                let framed = bodiless || has(b"content-length") || has(b"transfer-encoding");
-                // HTTP/1.0 (without keep-alive) and `Connection: close` end the connection.
-                if !framed || has(b"connection: close") || bytes.starts_with(b"HTTP/1.0") {
-                    return;
-                }
-            }
-            Action::WriteThenClose(bytes) => {
-                let _ = writer.write_all(&bytes);
-                return;
-            }
-            Action::Close => return,
-            Action::Silent => {
-                std::thread::sleep(HOLD);
-                return;
-            }
-            Action::Trickle(bytes, every) => {
-                let start = Instant::now();
-                let mut next = bytes.iter().cycle();
-                while start.elapsed() < HOLD {
-                    if let Some(b) = next.next()
-                        && writer.write_all(&[*b]).is_err()
-                    {
+        let mut action = respond(&mut conn, &req);
+        loop {
+            match action {
+                Action::WriteThen(bytes, then) => {
+                    if writer.write_all(&bytes).and_then(|_| writer.flush()).is_err() {
                         return;
                     }
-                    std::thread::sleep(every);
+                    action = *then;
                 }
-                return;
+                Action::After(pause, then) => {
+                    std::thread::sleep(pause);
+                    action = *then;
+                }
+                other => {
+                    if !act(&mut writer, other) {
+                        return;
+                    }
+                    break;
+                }
             }
         }
+    }
+}
+
+/// Carries out one action; whether the connection goes on.
+fn act(writer: &mut TcpStream, action: Action) -> bool {
+    match action {
+        Action::Write(bytes) => {
+            if writer.write_all(&bytes).and_then(|_| writer.flush()).is_err() {
+                return false;
+            }
+            let has = |h: &[u8]| bytes.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
+            // 204 and 304 have no content, so they need no length (RFC 9110 §6.4.1).
+            let bodiless = bytes.starts_with(b"HTTP/1.1 204") || bytes.starts_with(b"HTTP/1.1 304");
+            let framed = bodiless || has(b"content-length") || has(b"transfer-encoding");
+            // HTTP/1.0 (without keep-alive) and `Connection: close` end the connection.
+            !(!framed || has(b"connection: close") || bytes.starts_with(b"HTTP/1.0"))
+        }
+        Action::WriteThenClose(bytes) => {
+            let _ = writer.write_all(&bytes);
+            false
+        }
+        Action::Close => false,
+        Action::Silent => {
+            std::thread::sleep(HOLD);
+            false
+        }
+        Action::Trickle(bytes, every) => {
+            let start = Instant::now();
+            let mut next = bytes.iter().cycle();
+            while start.elapsed() < HOLD {
+                if let Some(b) = next.next()
+                    && writer.write_all(&[*b]).is_err()
+                {
+                    return false;
+                }
+                std::thread::sleep(every);
+            }
+            false
+        }
+        Action::WriteThen(..) | Action::After(..) => unreachable!("unfolded by serve_connection"),
     }
 }
 

@@ -117,27 +117,79 @@ impl Buffer {
     }
 }
 
-/// Reads one response to its end: interim (1xx) responses are skipped (RFC 9110 §15.2), the
-/// final one's body goes into `body` (cleared first) and every header field of it other
-/// than the framing ones (`Content-Length`, `Transfer-Encoding`, `Connection`) is handed to
-/// `on_header` (name, value without surrounding whitespace), which may refuse it.
-///
-/// `pipelined`: another request was sent after this one on the connection (RFC 9112
-/// §9.3.2), so bytes after this response are the start of the next one, kept in `buffer`;
-/// otherwise they answer nothing that was asked and the connection is not reused.
+/// Where a response body goes: its first `keep` bytes into `bytes` (cleared first), the
+/// rest counted and dropped. So a large body costs the reader no memory past `keep`, and the
+/// connection stays usable (the body is still read to its end). The whole body, stored or
+/// not, is bounded by [`MAX_BODY`].
+#[derive(Debug)]
+pub struct Body<'a> {
+    bytes: &'a mut Vec<u8>,
+    keep: usize,
+    len: usize,
+}
+
+impl<'a> Body<'a> {
+    pub fn new(bytes: &'a mut Vec<u8>, keep: usize) -> Body<'a> {
+        bytes.clear();
+        Body { bytes, keep, len: 0 }
+    }
+
+    /// The body's whole length as framed (it may be longer than what was kept).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes kept: the first `keep` of the body.
+    pub fn kept(&self) -> &[u8] {
+        self.bytes
+    }
+
+    /// Takes the next `data` of the body.
+    fn push(&mut self, data: &[u8]) -> Result<(), Failure> {
+        let len = self.len.checked_add(data.len()).filter(|&n| n <= MAX_BODY).ok_or_else(too_large)?;
+        let stored = &data[..data.len().min(self.keep.saturating_sub(self.bytes.len()))];
+        let need = self.bytes.len().saturating_add(stored.len());
+        if need > self.bytes.capacity() {
+            // Double as a Vec would, but never past `keep`: no capacity is held beyond it.
+            let want = need.max(self.bytes.capacity().saturating_mul(2)).min(self.keep);
+            self.bytes.reserve_exact(want - self.bytes.len());
+        }
+        self.bytes.extend_from_slice(stored);
+        self.len = len;
+        Ok(())
+    }
+}
+
+/// Reads one response to its end: [`read_head`], then [`read_body`].
 pub fn read_response(
     stream: &mut impl Read,
     buffer: &mut Buffer,
-    body: &mut Vec<u8>,
+    body: &mut Body<'_>,
     pipelined: bool,
     on_header: &mut impl FnMut(&str, &[u8]) -> Result<(), &'static str>,
 ) -> Result<Response, Failure> {
-    body.clear();
+    let head = read_head(stream, buffer, on_header)?;
+    read_body(stream, buffer, &head, body, pipelined)
+}
+
+/// Reads the head of the final response: interim (1xx) responses are skipped (RFC 9110
+/// §15.2), and every header field of the final one other than the framing ones
+/// (`Content-Length`, `Transfer-Encoding`, `Connection`) is handed to `on_header` (name,
+/// value without surrounding whitespace), which may refuse it.
+pub fn read_head(
+    stream: &mut impl Read,
+    buffer: &mut Buffer,
+    on_header: &mut impl FnMut(&str, &[u8]) -> Result<(), &'static str>,
+) -> Result<Head, Failure> {
     let mut interim = 0usize;
-    let head = loop {
-        let head = read_head(stream, buffer, interim == 0, on_header)?;
+    loop {
+        let head = read_one_head(stream, buffer, interim == 0, on_header)?;
         if head.status >= 200 {
-            break head;
+            return Ok(head);
         }
         // RFC 9110 §15.2.2: 101 only answers a request with `Upgrade`, which is never sent.
         if head.status == 101 {
@@ -147,7 +199,20 @@ pub fn read_response(
         if interim > MAX_INTERIM {
             return Err(protocol("too many interim (1xx) responses"));
         }
-    };
+    }
+}
+
+/// Reads the body `head` announces into `body`, and says whether the connection may be
+/// reused. `pipelined`: another request was sent after this one on the connection (RFC 9112
+/// §9.3.2), so bytes after this response are the start of the next one, kept in `buffer`;
+/// otherwise they answer nothing that was asked and the connection is not reused.
+pub fn read_body(
+    stream: &mut impl Read,
+    buffer: &mut Buffer,
+    head: &Head,
+    body: &mut Body<'_>,
+    pipelined: bool,
+) -> Result<Response, Failure> {
     let mut reusable = !head.close;
     match head.framing {
         Framing::None => {
@@ -162,11 +227,7 @@ pub fn read_response(
         Framing::ToEof => {
             // RFC 9112 §6.3 (8): the body is what arrives before the server closes.
             loop {
-                let pending = buffer.pending();
-                if body.len().checked_add(pending.len()).is_none_or(|total| total > MAX_BODY) {
-                    return Err(protocol("response body larger than the limit"));
-                }
-                body.extend_from_slice(pending);
+                body.push(buffer.pending())?;
                 buffer.clear();
                 if fill(stream, buffer)? == 0 {
                     break;
@@ -182,8 +243,10 @@ pub fn read_response(
     Ok(Response { status: head.status, reusable })
 }
 
-struct Head {
-    status: u16,
+/// A response head: its status, how its body is framed, whether it ends the connection.
+#[derive(Debug)]
+pub struct Head {
+    pub status: u16,
     framing: Framing,
     close: bool,
 }
@@ -215,7 +278,7 @@ fn blank_controls(head: &mut [u8]) {
     }
 }
 
-fn read_head(
+fn read_one_head(
     stream: &mut impl Read,
     buffer: &mut Buffer,
     first: bool,
@@ -348,14 +411,14 @@ fn too_large() -> Failure {
 }
 
 /// Moves exactly `n` body bytes (buffered first, then from the stream) into `body`.
-fn take(stream: &mut impl Read, buffer: &mut Buffer, n: usize, body: &mut Vec<u8>) -> Result<(), Failure> {
+fn take(stream: &mut impl Read, buffer: &mut Buffer, n: usize, body: &mut Body<'_>) -> Result<(), Failure> {
     if body.len().checked_add(n).is_none_or(|total| total > MAX_BODY) {
         return Err(too_large());
     }
     let mut left = n;
     loop {
         let have = left.min(buffer.pending().len());
-        body.extend_from_slice(&buffer.pending()[..have]);
+        body.push(&buffer.pending()[..have])?;
         buffer.consume(have);
         left -= have;
         if left == 0 {
@@ -369,7 +432,7 @@ fn take(stream: &mut impl Read, buffer: &mut Buffer, n: usize, body: &mut Vec<u8
 
 /// RFC 9112 §7.1: chunks (size line, data, CRLF) until the last chunk, then the trailer
 /// section, which is read and ignored (RFC 9110 §6.5.1 lets a recipient discard it).
-fn read_chunked(stream: &mut impl Read, buffer: &mut Buffer, body: &mut Vec<u8>) -> Result<(), Failure> {
+fn read_chunked(stream: &mut impl Read, buffer: &mut Buffer, body: &mut Body<'_>) -> Result<(), Failure> {
     loop {
         let size = loop {
             // `parse_chunk_size` reads an empty size as 0: require a digit (chunk-size = 1*HEXDIG).
@@ -481,10 +544,11 @@ mod tests {
         let mut buffer = Buffer::new();
         let mut body = Vec::new();
         let mut seen = Vec::new();
-        let r = read_response(stream, &mut buffer, &mut body, false, &mut |n: &str, v: &[u8]| {
-            seen.push((n.to_owned(), v.to_vec()));
-            Ok(())
-        });
+        let r =
+            read_response(stream, &mut buffer, &mut Body::new(&mut body, MAX_BODY), false, &mut |n: &str, v: &[u8]| {
+                seen.push((n.to_owned(), v.to_vec()));
+                Ok(())
+            });
         assert!(buffer.pending().len() <= MAX_HEAD, "buffered {} bytes", buffer.pending().len());
         assert!(body.len() <= MAX_BODY);
         (r, buffer, body, seen)
@@ -551,6 +615,35 @@ mod tests {
         head.resize(MAX_HEAD - 4, b'v');
         head.extend_from_slice(b"\r\n\r\n");
         assert_eq!(read(&head).0.unwrap().status, 204);
+    }
+
+    #[test]
+    fn a_body_past_what_is_kept_is_read_to_its_end_and_dropped() {
+        // Every framing: the body is read whole (the connection stays usable) but only its
+        // first `keep` bytes are stored, and the storage never grows past them.
+        let big = vec![b'e'; 3 * READ_SIZE + 7];
+        let chunked: Vec<u8> = [
+            &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+            format!("{:x}\r\n", big.len()).as_bytes(),
+            &big,
+            b"\r\n0\r\n\r\n",
+        ]
+        .concat();
+        let length = [format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", big.len()).as_bytes(), &big].concat();
+        let to_eof = [&b"HTTP/1.1 200 OK\r\n\r\n"[..], &big].concat();
+        for (what, bytes, reusable) in [("chunked", chunked, true), ("length", length, true), ("to eof", to_eof, false)]
+        {
+            for keep in [0, 1, 100, READ_SIZE + 1, big.len(), MAX_BODY] {
+                let (mut buffer, mut stored) = (Buffer::new(), Vec::new());
+                let mut body = Body::new(&mut stored, keep);
+                let mut stream = &bytes[..];
+                let r = read_response(&mut stream, &mut buffer, &mut body, false, &mut |_: &str, _: &[u8]| Ok(()));
+                assert_eq!(r.unwrap(), Response { status: 200, reusable }, "{what}, keep {keep}");
+                assert_eq!(body.len(), big.len(), "{what}: the whole length is counted");
+                assert_eq!(body.kept(), &big[..keep.min(big.len())], "{what}, keep {keep}");
+                assert!(stored.capacity() <= keep.max(1), "{what}: {} bytes held to keep {keep}", stored.capacity());
+            }
+        }
     }
 
     #[test]
@@ -653,9 +746,23 @@ mod tests {
         }
         let mut stream = Pieces(&all);
         let (mut buffer, mut body) = (Buffer::new(), Vec::new());
-        let r = read_response(&mut stream, &mut buffer, &mut body, false, &mut |_: &str, _: &[u8]| Ok(())).unwrap();
+        let r = read_response(
+            &mut stream,
+            &mut buffer,
+            &mut Body::new(&mut body, MAX_BODY),
+            false,
+            &mut |_: &str, _: &[u8]| Ok(()),
+        )
+        .unwrap();
         assert_eq!((r.status, r.reusable, &body[..]), (200, true, &b"abc"[..]));
-        let r = read_response(&mut stream, &mut buffer, &mut body, false, &mut |_: &str, _: &[u8]| Ok(())).unwrap();
+        let r = read_response(
+            &mut stream,
+            &mut buffer,
+            &mut Body::new(&mut body, MAX_BODY),
+            false,
+            &mut |_: &str, _: &[u8]| Ok(()),
+        )
+        .unwrap();
         assert_eq!((r.status, r.reusable, &body[..]), (202, true, &b"de"[..]));
     }
 
@@ -668,8 +775,15 @@ mod tests {
             let all = [first, next].concat();
             let read_two = |pipelined: bool| {
                 let (mut stream, mut buffer, mut body) = (&all[..], Buffer::new(), Vec::new());
-                let mut one =
-                    || read_response(&mut stream, &mut buffer, &mut body, pipelined, &mut |_: &str, _: &[u8]| Ok(()));
+                let mut one = || {
+                    read_response(
+                        &mut stream,
+                        &mut buffer,
+                        &mut Body::new(&mut body, MAX_BODY),
+                        pipelined,
+                        &mut |_: &str, _: &[u8]| Ok(()),
+                    )
+                };
                 let a = one();
                 (a, one())
             };
