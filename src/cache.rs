@@ -609,7 +609,7 @@ mod tests {
             crate::config::decision_cache(&move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
         };
         assert_eq!(with(&[]).unwrap().capacity(), DEFAULT_ENTRIES, "on by default");
-        assert_eq!(with(&[("JWT_DECISION_CACHE", " ")]).unwrap().capacity(), DEFAULT_ENTRIES);
+        assert_eq!(with(&[("JWT_DECISION_CACHE", "")]).unwrap().capacity(), DEFAULT_ENTRIES, "empty is unset");
         assert_eq!(with(&[("JWT_DECISION_CACHE", "0")]).unwrap().capacity(), 0, "0 disables");
         assert_eq!(with(&[("JWT_DECISION_CACHE", "1000")]).unwrap().capacity(), 1024);
         assert_eq!(with(&[("JWT_DECISION_CACHE_MAX_SECONDS", "0")]).unwrap().capacity(), 0);
@@ -617,6 +617,7 @@ mod tests {
             ("JWT_DECISION_CACHE", "-1"),
             ("JWT_DECISION_CACHE", "lots"),
             ("JWT_DECISION_CACHE", "65537"),
+            ("JWT_DECISION_CACHE", " "),
             ("JWT_DECISION_CACHE_MAX_SECONDS", "86401"),
             ("JWT_DECISION_CACHE_MAX_SECONDS", "1.5"),
         ] {
