@@ -29,7 +29,15 @@
 
 use crate::authorizer::{Authorizer, Denial, Handled, Scratch, Store};
 use serde_json::{Map, Value};
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
+
+/// What picks a token's set: a keyed SipHash, random per process. The unit tests swap in one
+/// that can give every token the same hash (`tests::TestHasher`), so that only the stored
+/// bytes can tell two tokens apart; every other build uses `RandomState` itself.
+#[cfg(not(test))]
+type SetHasher = std::hash::RandomState;
+#[cfg(test)]
+type SetHasher = tests::TestHasher;
 
 /// Default number of entries (`JWT_DECISION_CACHE`).
 pub const DEFAULT_ENTRIES: usize = 256;
@@ -66,7 +74,7 @@ pub struct DecisionCache {
     mask: usize,
     /// Counts lookups and inserts: the clock of `Slot::used`.
     tick: u64,
-    hasher: RandomState,
+    hasher: SetHasher,
     max_seconds: u64,
     /// Most bytes held at once: the slot array plus every token and answer buffer.
     budget: usize,
@@ -185,7 +193,7 @@ impl DecisionCache {
             slots: (0..sets * WAYS).map(|_| Slot::default()).collect(),
             mask: sets.saturating_sub(1),
             tick: 0,
-            hasher: RandomState::new(),
+            hasher: SetHasher::default(),
             max_seconds,
             budget,
             held: sets * WAYS * SLOT_BYTES,
@@ -406,8 +414,45 @@ impl std::fmt::Debug for CachedAuthorizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::{DefaultHasher, Hasher, RandomState};
 
     const NOW: u64 = 1_700_000_000;
+
+    /// The unit tests' set hasher: `RandomState`'s SipHash, or a constant hash for every token.
+    #[derive(Default)]
+    pub(super) struct TestHasher {
+        random: RandomState,
+        constant: bool,
+    }
+
+    pub(super) struct TestHash {
+        sip: DefaultHasher,
+        constant: bool,
+    }
+
+    impl BuildHasher for TestHasher {
+        type Hasher = TestHash;
+        fn build_hasher(&self) -> TestHash {
+            TestHash { sip: self.random.build_hasher(), constant: self.constant }
+        }
+    }
+
+    impl Hasher for TestHash {
+        fn write(&mut self, bytes: &[u8]) {
+            self.sip.write(bytes);
+        }
+        fn finish(&self) -> u64 {
+            if self.constant { 0x5eed } else { self.sip.finish() }
+        }
+    }
+
+    impl DecisionCache {
+        /// Every token hashes alike: one set, one hash, told apart by its bytes alone.
+        fn with_constant_hash(mut self) -> DecisionCache {
+            self.hasher.constant = true;
+            self
+        }
+    }
 
     #[test]
     fn lifetime_is_the_earlier_of_exp_and_the_maximum() {
@@ -609,7 +654,7 @@ mod tests {
             crate::config::decision_cache(&move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
         };
         assert_eq!(with(&[]).unwrap().capacity(), DEFAULT_ENTRIES, "on by default");
-        assert_eq!(with(&[("JWT_DECISION_CACHE", " ")]).unwrap().capacity(), DEFAULT_ENTRIES);
+        assert_eq!(with(&[("JWT_DECISION_CACHE", "")]).unwrap().capacity(), DEFAULT_ENTRIES, "empty is unset");
         assert_eq!(with(&[("JWT_DECISION_CACHE", "0")]).unwrap().capacity(), 0, "0 disables");
         assert_eq!(with(&[("JWT_DECISION_CACHE", "1000")]).unwrap().capacity(), 1024);
         assert_eq!(with(&[("JWT_DECISION_CACHE_MAX_SECONDS", "0")]).unwrap().capacity(), 0);
@@ -617,6 +662,7 @@ mod tests {
             ("JWT_DECISION_CACHE", "-1"),
             ("JWT_DECISION_CACHE", "lots"),
             ("JWT_DECISION_CACHE", "65537"),
+            ("JWT_DECISION_CACHE", " "),
             ("JWT_DECISION_CACHE_MAX_SECONDS", "86401"),
             ("JWT_DECISION_CACHE_MAX_SECONDS", "1.5"),
         ] {
@@ -731,6 +777,41 @@ mod tests {
             flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
             assert!(cached.decide(&flipped, NOW, &mut sc).is_err());
             assert_eq!(cached.decide(token.as_bytes(), NOW, &mut sc), Ok(()));
+        }
+
+        /// With every token hashing alike (one set, one hash: `with_constant_hash`), only the
+        /// stored bytes tell tokens apart: an entry never answers for another token — a valid
+        /// one with other claims, or a forged sibling — and two tokens each keep their own entry
+        /// and answer.
+        #[test]
+        fn equal_hashes_are_told_apart_by_the_bytes() {
+            let s = signer();
+            let plain = authorizer("5", "simple");
+            let mut cached = CachedAuthorizer::new(plain.clone(), DecisionCache::new(WAYS, 300).with_constant_hash());
+            let mut sc = Scratch::default();
+            let claims =
+                |sub: &str, role: &str| serde_json::json!({"sub": sub, "exp": NOW + 600, "org": {"role": role}});
+            let u = s.sign(&claims("u", "admin"), Alg::RS256, None);
+            let v = s.sign(&claims("v", "viewer"), Alg::RS256, None);
+            let forged = format!("{}.{}", u.rsplit_once('.').unwrap().0, v.rsplit_once('.').unwrap().1);
+            let want = |t: &str, sc: &mut Scratch| plain.handle(&v2(t), NOW, sc);
+
+            assert_eq!(cached.handle(&v2(&u), NOW, &mut sc), want(&u, &mut sc));
+            assert_eq!(cached.cache().len_at(NOW), 1);
+            // Same hash, same set as u's entry: v is verified and answered with its own claims.
+            assert_eq!(cached.handle(&v2(&v), NOW, &mut sc), want(&v, &mut sc));
+            assert_eq!(cached.decide(forged.as_bytes(), NOW, &mut sc).unwrap_err().reason, crate::Reason::BadSignature);
+            assert_eq!(cached.handle(&v2(&forged), NOW, &mut sc), want(&forged, &mut sc));
+            // Both kept, each with its own answer, now served from the cache.
+            assert_eq!(cached.cache().len_at(NOW), 2, "v took its own slot, not u's");
+            for t in [&u, &v, &u, &v] {
+                assert_eq!(cached.handle(&v2(t), NOW + 1, &mut sc), plain.handle(&v2(t), NOW + 1, &mut sc));
+                assert_eq!(cached.decide(t.as_bytes(), NOW + 1, &mut sc), Ok(()));
+            }
+            assert_eq!(
+                cached.decide(forged.as_bytes(), NOW + 1, &mut sc).unwrap_err().reason,
+                crate::Reason::BadSignature
+            );
         }
 
         /// Many distinct valid tokens: the cache stays at its size and keeps answering right.

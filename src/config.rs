@@ -1,9 +1,11 @@
 //! Configuration from environment variables, read once at cold start.
 //!
 //! Every error names the variable; an invalid configuration never serves a decision.
-//! An empty value counts as unset (deployment templates pass empty parameters through); a
-//! value of only whitespace is an error, and so is an unknown `JWT_*` variable (a typo must
-//! never turn a check off silently).
+//! One rule for every variable read, `JWT_*` and `AWS_LAMBDA_*` alike ([`value`]): an empty
+//! value counts as unset (deployment templates pass empty parameters through); a value of
+//! only whitespace is an error. So is an unknown `JWT_*` variable, and a `JWT_*` or
+//! `AWS_LAMBDA_*` name or value that is not UTF-8 ([`check_encoding`]): a typo or an
+//! unreadable value must never turn a check off silently.
 
 use crate::apigw::response::{ContextClaim, Format};
 use crate::authorizer::Authorizer;
@@ -12,6 +14,7 @@ use crate::jwt::header::{Alg, AlgSet};
 use crate::jwt::keys::{Key, KeySet, parse_jwks};
 use crate::jwt::path;
 use std::borrow::Cow;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// A configuration error: which variable, and what is wrong with it. The problem is fixed
@@ -75,6 +78,19 @@ pub const VARIABLES: [&str; 20] = [
     "JWT_RUNTIME_PIPELINING",
 ];
 
+/// The `AWS_LAMBDA_*` variables the function reads (Lambda sets them:
+/// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>;
+/// `AWS_LAMBDA_MAX_CONCURRENCY` on Managed Instances). [`load`] holds them to the rule for
+/// blank values too, so that a cold start fails on a blank one whichever module reads it.
+pub const LAMBDA_VARIABLES: [&str; 6] = [
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_MAX_CONCURRENCY",
+    "AWS_LAMBDA_LOG_LEVEL",
+    "AWS_LAMBDA_LOG_FORMAT",
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+];
+
 /// API Gateway's largest authorizer result TTL (`AuthorizerResultTtlInSeconds`), seconds.
 pub const MAX_CACHE_TTL: u64 = 3600;
 /// Expected token lifetime when `JWT_TOKEN_LIFETIME_SECONDS` is unset: Clerk's session tokens.
@@ -83,10 +99,43 @@ pub const DEFAULT_TOKEN_LIFETIME: u64 = 60;
 pub const MAX_TOKEN_LIFETIME: u64 = 86_400;
 
 /// Loads from the process environment: what the Lambda runs at cold start, and what the
-/// CLI's `check` runs. Every `JWT_*` name in the environment must be one of [`VARIABLES`].
+/// CLI's `check` and `config` run. Every `JWT_*` and `AWS_LAMBDA_*` name and value must be
+/// UTF-8 ([`check_encoding`]), and every `JWT_*` name one of [`VARIABLES`].
 pub fn from_env() -> Result<Loaded, ConfigError> {
+    check_encoding(std::env::vars_os())?;
     check_names(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()))?;
+    // Every variable read below is UTF-8 now: `var(..).ok()` is `None` only when unset.
     load(|name| std::env::var(name).ok())
+}
+
+/// Name prefixes (any case, as [`check_names`]) of the variables whose names and values
+/// must be UTF-8: ours, and Lambda's (all of them, not only those in [`LAMBDA_VARIABLES`]:
+/// simpler, and Lambda sets none that is not); `LAMBDA_TASK_ROOT` is read too.
+const ENCODED: [&[u8]; 2] = [b"JWT_", b"AWS_LAMBDA_"];
+
+/// Refuses a `JWT_*`, `AWS_LAMBDA_*` or `LAMBDA_TASK_ROOT` variable whose name or value is
+/// not UTF-8: read as `String`s, it would count as unset and turn its check off
+/// (`JWT_ISSUER=$'https://good.example\xff'` would accept any issuer). The error names the
+/// variable (a name that is not UTF-8 lossily, with U+FFFD), never the value.
+pub fn check_encoding(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Result<(), ConfigError> {
+    for (name, value) in vars {
+        let bytes = name.as_encoded_bytes();
+        let ours = ENCODED.iter().any(|p| bytes.get(..p.len()).is_some_and(|b| b.eq_ignore_ascii_case(p)))
+            || bytes == b"LAMBDA_TASK_ROOT";
+        if !ours {
+            continue;
+        }
+        let Some(name) = name.to_str() else {
+            return Err(ConfigError::new(name.to_string_lossy().into_owned(), "the name is not valid UTF-8"));
+        };
+        if value.to_str().is_none() {
+            return Err(ConfigError::new(
+                name.to_owned(),
+                "the value is not valid UTF-8 (an unreadable value never counts as unset)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a `JWT_*` name that is not one of [`VARIABLES`], naming the closest known one.
@@ -123,8 +172,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// A variable's value: unset and empty are `None`; only whitespace is an error.
-fn value(env: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Option<String>, ConfigError> {
+/// A variable's value, by the one rule for every variable read (`JWT_*` and `AWS_LAMBDA_*`):
+/// unset and empty are `None`; only whitespace is an error naming it.
+pub fn value(env: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Option<String>, ConfigError> {
     match env(var) {
         Some(v) if v.is_empty() => Ok(None),
         Some(v) if v.trim().is_empty() => {
@@ -134,9 +184,9 @@ fn value(env: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Opt
     }
 }
 
-/// Loads from any lookup (tests pass a map). Non-UTF-8 values count as unset.
+/// Loads from any lookup (tests pass a map; [`from_env`] checks the encoding first).
 pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
-    for var in VARIABLES {
+    for var in VARIABLES.into_iter().chain(LAMBDA_VARIABLES) {
         value(&env, var)?;
     }
     let get = |name: &'static str| value(&env, name).ok().flatten();
@@ -332,6 +382,11 @@ fn is_token(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// Smallest `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, MB (the API's `MemorySize` minimum).
+pub const MIN_MEMORY_MB: u64 = 128;
+/// Largest `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, MB (the API's `MemorySize` maximum, 32 GB).
+pub const MAX_MEMORY_MB: u64 = 32_768;
+
 /// The decision cache, from `JWT_DECISION_CACHE` (entries; default
 /// [`DEFAULT_ENTRIES`](crate::cache::DEFAULT_ENTRIES), `0` disables it),
 /// `JWT_DECISION_CACHE_MAX_SECONDS` (longest entry life; default 300; `exp` ends it sooner)
@@ -344,7 +399,7 @@ pub fn decision_cache(env: &impl Fn(&str) -> Option<String>) -> Result<crate::ca
         budget_for,
     };
     let number = |var: &'static str, min: u64, max: u64, problem: &'static str| -> Result<Option<u64>, ConfigError> {
-        match env(var).filter(|v| !v.trim().is_empty()) {
+        match value(env, var)? {
             None => Ok(None),
             Some(v) => v
                 .trim()
@@ -365,13 +420,17 @@ pub fn decision_cache(env: &impl Fn(&str) -> Option<String>) -> Result<crate::ca
         "must be a whole number of seconds from 0 to 86400",
     )?
     .unwrap_or(DEFAULT_MAX_SECONDS);
-    // Lambda sets it to the configured memory, a whole number of MB
-    // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+    // Lambda sets it to the configured memory, a whole number of MB: 128 to 10,240 on Lambda
+    // (default) (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html),
+    // 2,048 and up on Managed Instances
+    // (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-best-practices.html);
+    // a function's `MemorySize` is 128 to 32,768
+    // (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html, Response Elements).
     let memory = number(
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        1,
-        1 << 20,
-        "must be the function's memory in MB, a whole number (Lambda sets it)",
+        MIN_MEMORY_MB,
+        MAX_MEMORY_MB,
+        "must be the function's memory in MB, a whole number from 128 to 32768 (Lambda sets it)",
     )?
     .map_or(DEFAULT_MEMORY_MB, |n| n as usize);
     Ok(DecisionCache::with_budget(entries, max, budget_for(memory)))
@@ -394,13 +453,13 @@ pub struct MetricsConfig {
 impl MetricsConfig {
     /// `None` when `JWT_METRICS_NAMESPACE` is unset or empty (metrics off).
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Option<MetricsConfig>, ConfigError> {
-        let interval = match env("JWT_METRICS_INTERVAL_SECONDS").filter(|v| !v.is_empty()) {
+        let interval = match value(env, "JWT_METRICS_INTERVAL_SECONDS")? {
             None => DEFAULT_INTERVAL_SECONDS,
             Some(v) => v.trim().parse().ok().filter(|s| (1..=MAX_INTERVAL_SECONDS).contains(s)).ok_or(
                 ConfigError::new("JWT_METRICS_INTERVAL_SECONDS", "must be a whole number of seconds from 1 to 3600"),
             )?,
         };
-        let Some(namespace) = env("JWT_METRICS_NAMESPACE").filter(|v| !v.is_empty()) else { return Ok(None) };
+        let Some(namespace) = value(env, "JWT_METRICS_NAMESPACE")? else { return Ok(None) };
         let namespace = namespace.trim();
         // CloudWatch: 1–255 characters; `AWS/` is reserved for AWS's own namespaces.
         let valid = |c: char| c.is_ascii_alphanumeric() || " ._-/#:".contains(c);
@@ -415,5 +474,37 @@ impl MetricsConfig {
             ));
         }
         Ok(Some(MetricsConfig { namespace: namespace.to_owned(), interval_seconds: interval }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStringExt;
+
+    fn os(bytes: &[u8]) -> OsString {
+        OsString::from_vec(bytes.to_vec())
+    }
+
+    #[test]
+    fn a_jwt_or_lambda_name_or_value_that_is_not_utf8_is_named() {
+        let check = |name: &[u8], value: &[u8]| check_encoding([(os(b"PATH"), os(b"/bin")), (os(name), os(value))]);
+        let e = check(b"JWT_ISSUER", b"https://good.example\xff").unwrap_err();
+        assert_eq!(
+            (&*e.var, &*e.problem),
+            ("JWT_ISSUER", "the value is not valid UTF-8 (an unreadable value never counts as unset)")
+        );
+        assert_eq!(check(b"aws_lambda_log_level", b"\xc3\x28").unwrap_err().var, "aws_lambda_log_level");
+        assert_eq!(check(b"LAMBDA_TASK_ROOT", b"/var/\xff").unwrap_err().var, "LAMBDA_TASK_ROOT");
+        let e = check(b"JWT_\xffISSUER", b"x").unwrap_err();
+        assert_eq!((&*e.var, &*e.problem), ("JWT_\u{FFFD}ISSUER", "the name is not valid UTF-8"));
+        assert_eq!(check(b"AWS_LAMBDA_\xfe", b"").unwrap_err().var, "AWS_LAMBDA_\u{FFFD}");
+        // Not ours: another program's variables may hold any bytes.
+        for (name, value) in
+            [(&b"HOME"[..], &b"/home/\xff"[..]), (b"X\xff", b"1"), (b"JWT", b"\xff"), (b"LAMBDA_TASK_ROOTS", b"\xff")]
+        {
+            assert_eq!(check(name, value), Ok(()), "{name:?}");
+        }
+        assert_eq!(check(b"JWT_ISSUER", "https://ü.example".as_bytes()), Ok(()));
     }
 }

@@ -81,6 +81,11 @@ impl SharedCache {
         self.shards.iter().map(|s| lock(s).map_or(0, |c| c.held_bytes())).sum()
     }
 
+    /// Entries valid at `now`, in all shards.
+    pub fn len_at(&self, now: u64) -> usize {
+        self.shards.iter().map(|s| lock(s).map_or(0, |c| c.len_at(now))).sum()
+    }
+
     /// Number of entries it can hold (0 when disabled).
     pub fn capacity(&self) -> usize {
         self.shards.iter().map(|s| lock(s).map_or(0, |c| c.capacity())).sum()
@@ -210,5 +215,58 @@ mod tests {
             assert!(shared.budget() + SHARDS >= budget, "the budget is spread over the shards, not lost");
             assert!(shared.held_bytes() <= shared.budget());
         }
+    }
+
+    /// A shared cache filled with the real decisions of real signed tokens (each with a context
+    /// answer of about 600 bytes) never holds more than the budget it was given — counted from
+    /// the buffers of every shard — and once full it still takes new tokens by evicting old
+    /// ones, never by growing.
+    #[test]
+    fn a_full_shared_cache_keeps_its_byte_budget_and_evicts_to_take_more() {
+        use crate::jwt::header::Alg;
+        use crate::jwt::mint::Signer;
+        const NOW: u64 = 1_800_000_000;
+        const BUDGET: usize = 96 * 1024;
+        let fixture = |name: &str| format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let pem = std::fs::read_to_string(fixture("rsa2048-a.pub.pem")).unwrap();
+        let env = |k: &str| match k {
+            "JWT_PUBLIC_KEY" => Some(pem.clone()),
+            "JWT_CONTEXT_CLAIMS" => Some("blob".to_owned()),
+            _ => None,
+        };
+        let authorizer = crate::config::load(env).unwrap().authorizer;
+        let signer = Signer::from_pkcs8(&std::fs::read(fixture("rsa2048-a.key.pem")).unwrap()).unwrap();
+        let token = |i: usize| {
+            let claims = serde_json::json!({"sub": format!("user-{i}"), "exp": NOW + 600, "blob": "b".repeat(600)});
+            signer.sign(&claims, Alg::RS256, None)
+        };
+        let event = |t: &str| format!(r#"{{"version":"2.0","type":"REQUEST","identitySource":["Bearer {t}"]}}"#);
+        let shared = SharedAuthorizer::new(authorizer, SharedCache::with_budget(64, 300, BUDGET));
+        let capacity = shared.cache().capacity();
+        let mut scratch = Scratch::default();
+        let mut ask = |t: &str| {
+            let handled = shared.handle(event(t).as_bytes(), NOW, &mut scratch);
+            assert!(handled.denial.is_none(), "{:?}", handled.denial);
+            let held = shared.cache().held_bytes();
+            assert!(held <= BUDGET, "{held} bytes held, budget {BUDGET}");
+            assert!(shared.cache().len_at(NOW) <= capacity);
+        };
+        let first: Vec<String> = (0..120).map(token).collect();
+        first.iter().for_each(|t| ask(t));
+        let full = shared.cache().held_bytes();
+        assert!(full > BUDGET * 3 / 4, "full: the budget is what binds ({full} of {BUDGET} bytes)");
+        // More tokens, each asked twice: a second answer from the cache means it was stored.
+        let misses = shared.cache().misses();
+        let later: Vec<String> = (120..200).map(token).collect();
+        later.iter().for_each(|t| {
+            ask(t);
+            ask(t);
+        });
+        let stored = 2 * later.len() as u64 - (shared.cache().misses() - misses);
+        assert!(stored > 0, "a full cache still takes new tokens");
+        let misses = shared.cache().misses();
+        first.iter().for_each(|t| ask(t));
+        assert!(shared.cache().misses() > misses, "by evicting old ones");
+        assert!(shared.cache().held_bytes() <= BUDGET);
     }
 }

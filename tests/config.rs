@@ -90,6 +90,56 @@ fn a_value_of_only_whitespace_is_an_error_not_unset() {
     }
 }
 
+/// One rule for every variable read: the `AWS_LAMBDA_*` ones too, whichever module reads
+/// them — through the cold start's configuration and through each reader on its own.
+#[test]
+fn a_lambda_variable_of_only_whitespace_is_an_error_and_an_empty_one_unset() {
+    let pem = public_pem("rsa2048-a");
+    for var in config::LAMBDA_VARIABLES {
+        for blank in [" ", "\t", " \n "] {
+            let e = load_err(&[(var, blank), ("JWT_PUBLIC_KEY", &pem)]);
+            assert_eq!(e.var, var, "{var}={blank:?}: {e}");
+            assert!(e.problem.contains("whitespace"), "{e}");
+        }
+        assert!(config::load(env_of(&[(var, ""), ("JWT_PUBLIC_KEY", &pem)])).is_ok(), "{var} empty is unset");
+    }
+    let blank = |var: &str| env_of(&[(var, " \t ")]);
+    let var = |e: config::ConfigError| e.var.into_owned();
+    let memory = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+    assert_eq!(var(config::decision_cache(&blank(memory)).unwrap_err()), memory);
+    assert_eq!(var(config::decision_cache(&blank("JWT_DECISION_CACHE")).unwrap_err()), "JWT_DECISION_CACHE");
+    let concurrency = jwt_authorizer::function::workers::VARIABLE;
+    assert_eq!(var(jwt_authorizer::function::workers::count(blank(concurrency)).unwrap_err()), concurrency);
+    assert_eq!(jwt_authorizer::function::workers::count(env_of(&[(concurrency, "")])), Ok(1));
+    for (metric, env) in [
+        ("JWT_METRICS_NAMESPACE", env_of(&[("JWT_METRICS_NAMESPACE", " ")])),
+        (
+            "JWT_METRICS_INTERVAL_SECONDS",
+            env_of(&[("JWT_METRICS_NAMESPACE", "N"), ("JWT_METRICS_INTERVAL_SECONDS", " ")]),
+        ),
+    ] {
+        assert_eq!(var(config::MetricsConfig::from_env(&env).unwrap_err()), metric);
+    }
+}
+
+/// Lambda's documented range for a function's memory, in the error too.
+#[test]
+fn the_function_memory_is_a_whole_number_of_mb_from_128_to_32768() {
+    let memory = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+    let cache = |v: &str| config::decision_cache(&env_of(&[(memory, v)]));
+    for (ok, mb) in [("128", 128), ("10240", 10_240), ("32768", 32_768), (" 2048 ", 2048)] {
+        assert_eq!(cache(ok).unwrap().budget(), jwt_authorizer::cache::budget_for(mb), "{ok}");
+    }
+    for bad in ["127", "32769", "0", "1", "-128", "1.5", "128MB", "99999999999999999999999"] {
+        let e = cache(bad).unwrap_err();
+        assert_eq!(e.var, memory, "{bad}");
+        assert_eq!(
+            e.problem, "must be the function's memory in MB, a whole number from 128 to 32768 (Lambda sets it)",
+            "{bad}"
+        );
+    }
+}
+
 #[test]
 fn items_that_parse_to_nothing_are_errors_naming_the_item() {
     for (var, bad) in [

@@ -324,3 +324,36 @@ fn json_escapes_in_the_event_are_decoded_before_use() {
     let name_escaped = format!(r#"{{"version":"2.0","\u0069dentitySource":["Bearer {token}"]}}"#);
     handle(&auth, &name_escaped).simple_allow();
 }
+
+/// The 1 MiB event limit (`MAX_EVENT_LEN`), at its edge: a valid event with a real token,
+/// padded by a header to exactly the limit, is decided; one byte more is refused as
+/// `bad_event` before it is read, in either response format.
+#[test]
+fn an_event_of_1_mib_is_decided_and_one_byte_more_is_refused() {
+    const MIB: usize = 1024 * 1024;
+    let padded = |len: usize| {
+        let event = |pad: usize| {
+            v2_event_with(json!({
+                "identitySource": [bearer()],
+                "headers": { "authorization": bearer(), "x-pad": "p".repeat(pad) },
+                "requestContext": { "requestId": "JKJaXmPLvHcESHA=" },
+            }))
+        };
+        let event = event(len - event(0).len());
+        assert_eq!(event.len(), len);
+        event
+    };
+    let (at, over) = (padded(MIB), padded(MIB + 1));
+    let mut scratch = Scratch::default();
+    let simple = default_authorizer();
+    assert_eq!(handle_bytes(&simple, at.as_bytes(), &mut scratch).simple_allow(), &json!({ "sub": "user_2abc" }));
+    assert_eq!(handle_bytes(&simple, over.as_bytes(), &mut scratch).simple_deny(), Reason::BadEvent);
+    let iam = with_key_a(&[("JWT_RESPONSE_FORMAT", "iam")]);
+    assert_eq!(handle_bytes(&iam, at.as_bytes(), &mut scratch).policy().1, "Allow");
+    assert_eq!(handle_bytes(&iam, over.as_bytes(), &mut scratch).unauthorized(), Reason::BadEvent);
+    // API Gateway's request id, read for the deny line, has the same limit.
+    use jwt_authorizer::apigw::api_request_id;
+    assert_eq!(api_request_id::of(at.as_bytes()).as_deref(), Some("JKJaXmPLvHcESHA="));
+    assert_eq!(api_request_id::of(over.as_bytes()), None);
+    assert_eq!(jwt_authorizer::apigw::event::MAX_EVENT_LEN, MIB, "the limit the README documents");
+}

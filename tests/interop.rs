@@ -180,3 +180,29 @@ fn stricter_no_kid_with_several_jwks_keys_is_denied() {
     let t = signer("rsa2048-a").sign(&claims(), Alg::RS256, None);
     assert_eq!(decide(&auth, &t), Err(Reason::UnknownKid));
 }
+
+/// An RSA signature one octet shorter than the modulus: a valid signature whose leading
+/// octet is zero, with that octet stripped (the same integer). RFC 8017 §8.1.2 and §8.2.2
+/// step 1 require a signature of exactly k octets, the modulus length; jose accepts the
+/// short one. Real keys and real signatures, for PS256 (the case reported) and RS256.
+#[test]
+fn stricter_an_rsa_signature_one_octet_short_is_denied() {
+    let auth = with_key_a(&[("JWT_ALGORITHMS", "RS256,PS256")]);
+    let signer = signer("rsa2048-a");
+    for alg in [Alg::PS256, Alg::RS256] {
+        // One signature in 256 starts with a zero octet: PSS salts are random, and a
+        // PKCS #1 v1.5 signature changes with the claims (`jti`).
+        let (token, sig) = (0..8192)
+            .find_map(|i| {
+                let token = signer.sign(&claims_with(json!({ "jti": i.to_string() })), alg, None);
+                let sig = unb64(&segments(&token).2);
+                (sig[0] == 0).then_some((token, sig))
+            })
+            .expect("a signature with a leading zero octet");
+        assert_eq!(sig.len(), 256, "k octets for a 2048-bit modulus");
+        assert_eq!(decide(&auth, &token), Ok(()), "{}: the full-length signature verifies", alg.name());
+        let (header, claims, _) = segments(&token);
+        let short = format!("{header}.{claims}.{}", b64(&sig[1..]));
+        assert_eq!(decide(&auth, &short), Err(Reason::BadSignature), "{}: 255 octets", alg.name());
+    }
+}

@@ -40,10 +40,10 @@ pub const VARIABLE: &str = "AWS_LAMBDA_MAX_CONCURRENCY";
 /// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html>).
 pub const MAX_WORKERS: usize = 1600;
 
-/// The number of workers from [`VARIABLE`]: 1 when it is not set (or blank), else a whole
+/// The number of workers from [`VARIABLE`]: 1 when it is not set (or empty), else a whole
 /// number from 1 to [`MAX_WORKERS`]; anything else is a configuration error naming it.
 pub fn count(env: impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
-    match env(VARIABLE).filter(|v| !v.trim().is_empty()) {
+    match crate::config::value(&env, VARIABLE)? {
         None => Ok(1),
         Some(v) => v
             .trim()
@@ -155,7 +155,8 @@ mod tests {
     fn the_variable_is_a_positive_whole_number() {
         let with = |v: Option<&str>| count(move |k| (k == VARIABLE).then(|| v.map(str::to_owned)).flatten());
         assert_eq!(with(None).unwrap(), 1);
-        assert_eq!(with(Some("")).unwrap(), 1, "blank is unset, as for every variable");
+        assert_eq!(with(Some("")).unwrap(), 1, "empty is unset, as for every variable");
+        assert_eq!(with(Some(" ")).unwrap_err().var, VARIABLE, "only whitespace is an error, as for every variable");
         assert_eq!(with(Some("1")).unwrap(), 1);
         assert_eq!(with(Some(" 8 ")).unwrap(), 8);
         assert_eq!(with(Some("1600")).unwrap(), 1600);
