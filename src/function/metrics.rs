@@ -195,11 +195,20 @@ impl SharedMetrics {
     }
 }
 
-/// Writes an EMF line to standard output, where Lambda's log capture reads it.
+/// Writes an EMF line to standard output, where Lambda's log capture reads it: the line and
+/// its newline in one `write` ([`output`](crate::function::output) says why).
 pub fn write_line(line: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush());
+    if let Some(mut out) = crate::function::output::stdout() {
+        let _ = write_line_to(&mut out, line);
+    }
+}
+
+/// [`write_line`] to any writer: `line` and `\n` as one buffer, one `write` call.
+pub fn write_line_to(out: &mut impl std::io::Write, line: &str) -> std::io::Result<()> {
+    let mut whole = Vec::with_capacity(line.len() + 1);
+    whole.extend_from_slice(line.as_bytes());
+    whole.push(b'\n');
+    crate::function::output::whole_line(out, &whole)
 }
 
 /// Decision times for the line: every sample (≤ 100), else 100 evenly spaced quantiles.
@@ -232,6 +241,15 @@ fn json_string(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_metrics_line_and_its_newline_are_one_write_call() {
+        let line = format!("{{\"_aws\":{{}},\"DecisionTime\":[{}]}}", vec!["1.5"; 100].join(","));
+        let mut calls = crate::function::output::Calls::default();
+        write_line_to(&mut calls, &line).unwrap();
+        let calls: Vec<String> = calls.0.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        assert_eq!(calls, [format!("{line}\n")], "one call, the whole line");
+    }
 
     #[test]
     fn buckets_are_monotonic_and_tight() {

@@ -15,3 +15,6 @@ pub mod log;
 
 /// Decision metrics in CloudWatch's embedded metric format, one line per flush.
 pub mod metrics;
+
+/// Whole lines to stdout and stderr, one `write` each.
+pub mod output;
