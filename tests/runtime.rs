@@ -492,7 +492,7 @@ fn managed_instances_eight_workers_answer_thousands_of_mixed_events_each_with_it
     api.wait_parked(8);
     let before = api.drain();
     assert!(before.len() >= 8 && before.iter().all(|r| r.method == "GET"), "{before:?}");
-    assert_eq!(threads(function.child.id()), 9, "the main thread and 8 workers");
+    assert_eq!(threads(function.child.id()), 10, "the main thread, 8 workers and the one waiting for SIGTERM");
     let ids = api.push(events);
     let mut gets = Vec::new();
     let posts = api.posts(N, Duration::from_secs(180), &mut gets);
@@ -559,7 +559,8 @@ fn deny_lines_carry_the_invocation_and_api_gateway_request_ids_in_both_formats_a
         let function = Function::spawn(&api, &env);
         let n: usize = workers.parse().unwrap();
         api.wait_parked(n);
-        assert_eq!(threads(function.child.id()), if n == 1 { 1 } else { n + 1 }, "{workers}: no extra thread for one");
+        // Plus the thread that waits for SIGTERM (src/function/shutdown.rs), at every concurrency.
+        assert_eq!(threads(function.child.id()), if n == 1 { 2 } else { n + 2 }, "{workers}: no worker thread for one");
         api.push(events);
         let posts = api.posts(5, STEP, &mut Vec::new());
         assert_eq!(posts.len(), 5);
@@ -658,8 +659,14 @@ fn eight_workers_share_one_decision_cache() {
     let pem = public_pem("rsa2048-a");
     let authorizer = common::load(&[("JWT_PUBLIC_KEY", &pem)]);
     let shared = Arc::new(SharedAuthorizer::new(authorizer, SharedCache::new(256, 300)));
-    let pool =
-        workers::start(8, &api.addr.to_string(), true, workers::authorizer_handler(shared.clone(), None)).unwrap();
+    let pool = workers::start(
+        8,
+        &api.addr.to_string(),
+        true,
+        workers::authorizer_handler(shared.clone(), None),
+        Default::default(),
+    )
+    .unwrap();
     api.wait_parked(8);
     let t = token("rsa2048-a", json!({ "sub": "user_shared" }));
     // One worker verifies it …
@@ -691,7 +698,7 @@ fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
         }
         Outcome::Response(inv.body.clone())
     });
-    let pool = workers::start(8, &api.addr.to_string(), true, handler).unwrap();
+    let pool = workers::start(8, &api.addr.to_string(), true, handler, Default::default()).unwrap();
     api.wait_parked(8);
     let events: Vec<Vec<u8>> =
         (0..32).map(|i| if i == 5 { b"panic".to_vec() } else { format!("{{\"n\":{i}}}").into_bytes() }).collect();

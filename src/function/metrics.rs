@@ -189,9 +189,19 @@ impl SharedMetrics {
         m.flush_if_due(now_ms)
     }
 
-    /// Everything not written yet (at shutdown).
+    /// Everything not written yet.
     pub fn flush(&self, now_ms: u64) -> Option<String> {
         self.lock().flush(now_ms)
+    }
+
+    /// The last line: everything not written yet is handed to `end` (which writes it and
+    /// ends the process) while the counts stay locked, so that nothing can be counted after
+    /// it. A decision is counted before its answer is posted; one that comes to count after
+    /// this waits for the lock until the process ends, and is never answered.
+    pub fn finish(&self, now_ms: u64, end: impl FnOnce(Option<String>) -> std::convert::Infallible) -> ! {
+        let mut counts = self.lock();
+        let line = counts.flush(now_ms);
+        match end(line) {}
     }
 }
 
@@ -249,6 +259,34 @@ mod tests {
         write_line_to(&mut calls, &line).unwrap();
         let calls: Vec<String> = calls.0.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
         assert_eq!(calls, [format!("{line}\n")], "one call, the whole line");
+    }
+
+    /// Issue 16: nothing is counted after the last line. `finish` keeps the counts locked
+    /// while its `end` runs (it ends the process); a decision that comes to be counted then
+    /// waits, and its answer (posted after counting) is never sent.
+    #[test]
+    fn nothing_is_counted_after_the_last_line() {
+        use std::sync::{Arc, mpsc};
+        let config = MetricsConfig { namespace: "N".into(), interval_seconds: 3600 };
+        let metrics = Arc::new(SharedMetrics::new(Metrics::new(config, "f", 1_800_000_000_000)));
+        let sample = Sample { denied: None, cache: CacheUse::None, verified: false, micros: 10 };
+        assert_eq!(metrics.record(&sample, 1_800_000_000_001), None);
+        let (last_tx, last) = mpsc::channel();
+        let m = metrics.clone();
+        std::thread::spawn(move || {
+            m.finish(1_800_000_000_002, |line| {
+                last_tx.send(line).unwrap();
+                loop {
+                    std::thread::park(); // as if the process were ending
+                }
+            })
+        });
+        let line = last.recv_timeout(std::time::Duration::from_secs(30)).unwrap().expect("the last line");
+        assert!(line.contains(r#""Decisions":1"#), "{line}");
+        let (counted_tx, counted) = mpsc::channel();
+        std::thread::spawn(move || counted_tx.send(metrics.record(&sample, 1_800_000_000_003)).unwrap());
+        let late = counted.recv_timeout(std::time::Duration::from_millis(300));
+        assert!(late.is_err(), "a decision was counted after the last line: {late:?}");
     }
 
     #[test]

@@ -526,13 +526,26 @@ fn write_head(out: &mut Vec<u8>, method: &str, path: &str, host: &str, len: Opti
 /// invocation (its request id and trace id are for its log lines). A handler panic (when
 /// panics unwind) becomes that invocation's error and the loop goes on; a result the
 /// Runtime API refuses (e.g. 410, past the deadline) is logged and the loop goes on; an I/O
-/// or protocol failure of the Runtime API ends it with the error.
-pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Outcome<'static>) -> Error {
+/// or protocol failure of the Runtime API ends it with the error. Once `shutdown` is
+/// stopping (SIGTERM), it asks for no new invocation and stands by; each invocation is in
+/// flight for `shutdown` from its event received to its answer posted
+/// ([`crate::function::shutdown`]).
+pub fn run(
+    client: &mut Client,
+    shutdown: &crate::function::shutdown::Shutdown,
+    mut handler: impl FnMut(&Invocation) -> Outcome<'static>,
+) -> Error {
     let mut inv = Invocation::default();
     loop {
+        // Stopping (SIGTERM): no new invocation; the thread that caught it ends the process.
+        if shutdown.stopping() {
+            shutdown.stand_by();
+        }
         if let Err(e) = client.next(&mut inv) {
             return e;
         }
+        // In flight from here until the answer is posted (the end of this iteration).
+        let _in_flight = shutdown.begin();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&inv)))
             .unwrap_or(Outcome::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
         let posted = if client.pipelining {
@@ -888,7 +901,7 @@ mod tests {
         let (addr, seen) = server(script);
         let mut c = Client::new(&addr);
         let mut traces = Vec::new();
-        let r = run(&mut c, |inv| {
+        let r = run(&mut c, &crate::function::shutdown::Shutdown::new(), |inv| {
             traces.push(inv.trace_id.clone());
             if inv.body == b"2" {
                 panic!("boom");
