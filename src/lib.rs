@@ -22,7 +22,7 @@
 //! 11. [`function::runtime`] — posted back through the Lambda Runtime API, by the
 //!     [`function::handler`] (one process) or the [`function::workers`] (Managed Instances),
 //!     logged ([`function::log`]) and counted ([`function::metrics`]), as configured at
-//!     cold start ([`config`]).
+//!     cold start ([`config`]); at `SIGTERM`, [`function::shutdown`].
 #![forbid(unsafe_code)]
 
 /// API Gateway's side: the authorizer events, their request ids, and the responses.

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 use jwt_authorizer::config::{self, ConfigError};
 use jwt_authorizer::function::metrics::SharedMetrics;
+use jwt_authorizer::function::shutdown::{self, Shutdown};
 use jwt_authorizer::function::{handler, log, runtime, workers};
 use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
 use std::process::ExitCode;
@@ -34,12 +35,20 @@ fn main() -> ExitCode {
         }
     };
     let metrics = handler::metrics(loaded.metrics);
+    // SIGTERM (and SIGINT), at every concurrency: no new invocation, those in flight
+    // answered (within `shutdown::GRACE`), the last metrics line, exit 0.
+    let shutdown = Arc::new(Shutdown::new());
+    let last = metrics.clone();
+    if let Err(e) = shutdown::on_signals(shutdown.clone(), move || handler::exit_after_last_line(last.as_deref(), 0)) {
+        log::error(&format!("could not catch SIGTERM: {e}"));
+        return ExitCode::FAILURE;
+    }
     if n > 1 {
         // The endpoint `from_env` validated, for each worker's own client.
         let api = client.endpoint().clone();
         drop(client);
         let shared = SharedAuthorizer::new(loaded.authorizer, SharedCache::like(&loaded.cache));
-        return managed_instances(n, &api, loaded.pipelining, shared, metrics);
+        managed_instances(n, &api, loaded.pipelining, shared, metrics, shutdown);
     }
     // One invocation at a time, on this thread.
     client.set_pipelining(loaded.pipelining);
@@ -47,38 +56,30 @@ fn main() -> ExitCode {
     if let Some(m) = &metrics {
         function = function.with_metrics(m.clone());
     }
-    let error = handler::run(&mut function, &mut client);
-    handler::flush_metrics(metrics.as_deref());
+    let error = handler::run(&mut function, &mut client, &shutdown);
     log::error(&format!("runtime error: {error}"));
-    ExitCode::FAILURE
+    handler::exit_after_last_line(metrics.as_deref(), 1)
 }
 
-/// `n` workers until Lambda sends `SIGTERM` (exit 0) or every worker has stopped (exit 1).
+/// `n` workers until Lambda sends `SIGTERM` (`shutdown` ends the process, exit 0) or every
+/// worker has stopped (exit 1).
 fn managed_instances(
     n: usize,
     api: &runtime::Endpoint,
     pipelining: bool,
     shared: SharedAuthorizer,
     metrics: Option<Arc<SharedMetrics>>,
-) -> ExitCode {
+    shutdown: Arc<Shutdown>,
+) -> ! {
     let handler = workers::authorizer_handler(Arc::new(shared), metrics.clone());
-    let pool = match workers::start(n, api, pipelining, handler) {
-        Ok(pool) => pool,
-        Err(e) => {
-            log::error(&format!("could not start the workers: {e}"));
-            return ExitCode::FAILURE;
-        }
-    };
-    let stop = pool.wait();
-    handler::flush_metrics(metrics.as_deref()); // what the last interval counted
-    match stop {
-        workers::Stop::Signal(signal) => {
-            log::info(if signal == workers::SIGINT { "shutting down (SIGINT)" } else { "shutting down (SIGTERM)" });
-            ExitCode::SUCCESS
-        }
-        workers::Stop::NoWorkerLeft => {
-            log::error("no worker left: every Runtime API connection failed");
-            ExitCode::FAILURE
-        }
+    match workers::start(n, api, pipelining, handler, shutdown.clone()) {
+        Ok(pool) => match pool.wait() {
+            workers::Stop::NoWorkerLeft => log::error("no worker left: every Runtime API connection failed"),
+        },
+        Err(e) => log::error(&format!("could not start the workers: {e}")),
     }
+    if shutdown.stopping() {
+        shutdown.stand_by();
+    }
+    handler::exit_after_last_line(metrics.as_deref(), 1)
 }

@@ -493,7 +493,7 @@ fn managed_instances_eight_workers_answer_thousands_of_mixed_events_each_with_it
     api.wait_parked(8);
     let before = api.drain();
     assert!(before.len() >= 8 && before.iter().all(|r| r.method == "GET"), "{before:?}");
-    assert_eq!(threads(function.child.id()), 9, "the main thread and 8 workers");
+    assert_eq!(threads(function.child.id()), 10, "the main thread, 8 workers and the one waiting for SIGTERM");
     let ids = api.push(events);
     let mut gets = Vec::new();
     let posts = api.posts(N, Duration::from_secs(180), &mut gets);
@@ -560,7 +560,8 @@ fn deny_lines_carry_the_invocation_and_api_gateway_request_ids_in_both_formats_a
         let function = Function::spawn(&api, &env);
         let n: usize = workers.parse().unwrap();
         api.wait_parked(n);
-        assert_eq!(threads(function.child.id()), if n == 1 { 1 } else { n + 1 }, "{workers}: no extra thread for one");
+        // Plus the thread that waits for SIGTERM (src/function/shutdown.rs), at every concurrency.
+        assert_eq!(threads(function.child.id()), if n == 1 { 2 } else { n + 2 }, "{workers}: no worker thread for one");
         api.push(events);
         let posts = api.posts(5, STEP, &mut Vec::new());
         assert_eq!(posts.len(), 5);
@@ -664,6 +665,7 @@ fn eight_workers_share_one_decision_cache() {
         &Endpoint::parse(&api.addr.to_string()).unwrap(),
         true,
         workers::authorizer_handler(shared.clone(), None),
+        Default::default(),
     )
     .unwrap();
     api.wait_parked(8);
@@ -697,7 +699,8 @@ fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
         }
         Outcome::Response(inv.body.clone())
     });
-    let pool = workers::start(8, &Endpoint::parse(&api.addr.to_string()).unwrap(), true, handler).unwrap();
+    let pool =
+        workers::start(8, &Endpoint::parse(&api.addr.to_string()).unwrap(), true, handler, Default::default()).unwrap();
     api.wait_parked(8);
     let events: Vec<Vec<u8>> =
         (0..32).map(|i| if i == 5 { b"panic".to_vec() } else { format!("{{\"n\":{i}}}").into_bytes() }).collect();

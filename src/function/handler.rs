@@ -11,6 +11,7 @@ use crate::config::{ConfigError, MetricsConfig};
 use crate::function::log;
 use crate::function::metrics::{CacheUse, Metrics, Sample, SharedMetrics, write_line};
 use crate::function::runtime::{self, Client, Invocation, Outcome};
+use crate::function::shutdown::Shutdown;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -121,20 +122,40 @@ pub fn metrics(config: Option<MetricsConfig>) -> Option<Arc<SharedMetrics>> {
     config.map(|c| Arc::new(SharedMetrics::new(Metrics::new(c, &function, now_ms()))))
 }
 
-/// Writes what the metrics hold and have not written yet (when the process stops).
+/// Writes what the metrics hold and have not written yet.
 pub fn flush_metrics(metrics: Option<&SharedMetrics>) {
     if let Some(line) = metrics.and_then(|m| m.flush(now_ms())) {
         write_line(&line);
     }
 }
 
-/// Serves invocations until the Runtime API fails. Each invocation's log lines carry its
-/// request id and trace id (passed along, never stored in the process environment).
-pub fn run(function: &mut Function, client: &mut Client) -> runtime::Error {
-    runtime::run(client, |inv: &Invocation| {
+/// Ends the process with `code` after the last metrics line, written with the counts locked
+/// so that nothing can be counted after it ([`SharedMetrics::finish`]).
+pub fn exit_after_last_line(metrics: Option<&SharedMetrics>, code: i32) -> ! {
+    let end = |line: Option<String>| {
+        if let Some(line) = line {
+            write_line(&line);
+        }
+        std::process::exit(code)
+    };
+    match metrics {
+        Some(m) => m.finish(now_ms(), end),
+        None => match end(None) {},
+    }
+}
+
+/// Serves invocations until the Runtime API fails, or, once `shutdown` is stopping, stands
+/// by for the end of the process. Each invocation's log lines carry its request id and
+/// trace id (passed along, never stored in the process environment).
+pub fn run(function: &mut Function, client: &mut Client, shutdown: &Shutdown) -> runtime::Error {
+    let error = runtime::run(client, shutdown, |inv: &Invocation| {
         let ctx = log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
         function.reply(&inv.body, now(), &ctx)
-    })
+    });
+    if shutdown.stopping() {
+        shutdown.stand_by(); // a connection that ends during shutdown is no failure
+    }
+    error
 }
 
 /// Reports a configuration error the way Lambda expects at init: a log line naming the

@@ -10,7 +10,7 @@
 //! Field values are quoted and escaped, so a claim cannot forge a log line.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// Severity, most severe first.
@@ -87,11 +87,17 @@ pub fn line(json: bool, level: Level, message: &str, fields: &[(&str, &str)]) ->
 }
 
 fn emit(level: Level, message: &str, fields: &[(&str, &str)]) {
-    if enabled(level) {
-        let text = line(JSON.load(Ordering::Relaxed), level, message, fields);
-        // One write per line; a failing stderr is not a reason to fail a request.
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    if enabled(level)
+        && let Some(mut err) = crate::function::output::stderr()
+    {
+        // A failing stderr is not a reason to fail a request.
+        let _ = emit_to(&mut err, JSON.load(Ordering::Relaxed), level, message, fields);
     }
+}
+
+/// One line, its newline included, in one `write` call ([`crate::function::output`]).
+fn emit_to(out: &mut impl Write, json: bool, level: Level, message: &str, fields: &[(&str, &str)]) -> io::Result<()> {
+    crate::function::output::whole_line(out, line(json, level, message, fields).as_bytes())
 }
 
 /// The invocation a line is about: its request id and X-Ray trace id (either may be empty),
@@ -185,6 +191,16 @@ mod tests {
             v,
             serde_json::json!({"level": "INFO", "fields": {"message": "deny", "reason": "expired", "sub": "a\"b\nc"}})
         );
+    }
+
+    #[test]
+    fn a_log_line_and_its_newline_are_one_write_call() {
+        for json in [false, true] {
+            let mut calls = crate::function::output::Calls::default();
+            emit_to(&mut calls, json, Level::Info, "deny", &[("reason", "expired")]).unwrap();
+            assert_eq!(calls.0, vec![line(json, Level::Info, "deny", &[("reason", "expired")]).into_bytes()]);
+            assert!(calls.0[0].ends_with(b"\n"));
+        }
     }
 
     #[test]

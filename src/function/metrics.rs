@@ -189,17 +189,36 @@ impl SharedMetrics {
         m.flush_if_due(now_ms)
     }
 
-    /// Everything not written yet (at shutdown).
+    /// Everything not written yet.
     pub fn flush(&self, now_ms: u64) -> Option<String> {
         self.lock().flush(now_ms)
     }
+
+    /// The last line: everything not written yet is handed to `end` (which writes it and
+    /// ends the process) while the counts stay locked, so that nothing can be counted after
+    /// it. A decision is counted before its answer is posted; one that comes to count after
+    /// this waits for the lock until the process ends, and is never answered.
+    pub fn finish(&self, now_ms: u64, end: impl FnOnce(Option<String>) -> std::convert::Infallible) -> ! {
+        let mut counts = self.lock();
+        let line = counts.flush(now_ms);
+        match end(line) {}
+    }
 }
 
-/// Writes an EMF line to standard output, where Lambda's log capture reads it.
+/// Writes an EMF line to standard output, where Lambda's log capture reads it: the line and
+/// its newline in one `write` ([`output`](crate::function::output) says why).
 pub fn write_line(line: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush());
+    if let Some(mut out) = crate::function::output::stdout() {
+        let _ = write_line_to(&mut out, line);
+    }
+}
+
+/// [`write_line`] to any writer: `line` and `\n` as one buffer, one `write` call.
+pub fn write_line_to(out: &mut impl std::io::Write, line: &str) -> std::io::Result<()> {
+    let mut whole = Vec::with_capacity(line.len() + 1);
+    whole.extend_from_slice(line.as_bytes());
+    whole.push(b'\n');
+    crate::function::output::whole_line(out, &whole)
 }
 
 /// Decision times for the line: every sample (≤ 100), else 100 evenly spaced quantiles.
@@ -232,6 +251,43 @@ fn json_string(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_metrics_line_and_its_newline_are_one_write_call() {
+        let line = format!("{{\"_aws\":{{}},\"DecisionTime\":[{}]}}", vec!["1.5"; 100].join(","));
+        let mut calls = crate::function::output::Calls::default();
+        write_line_to(&mut calls, &line).unwrap();
+        let calls: Vec<String> = calls.0.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        assert_eq!(calls, [format!("{line}\n")], "one call, the whole line");
+    }
+
+    /// Issue 16: nothing is counted after the last line. `finish` keeps the counts locked
+    /// while its `end` runs (it ends the process); a decision that comes to be counted then
+    /// waits, and its answer (posted after counting) is never sent.
+    #[test]
+    fn nothing_is_counted_after_the_last_line() {
+        use std::sync::{Arc, mpsc};
+        let config = MetricsConfig { namespace: "N".into(), interval_seconds: 3600 };
+        let metrics = Arc::new(SharedMetrics::new(Metrics::new(config, "f", 1_800_000_000_000)));
+        let sample = Sample { denied: None, cache: CacheUse::None, verified: false, micros: 10 };
+        assert_eq!(metrics.record(&sample, 1_800_000_000_001), None);
+        let (last_tx, last) = mpsc::channel();
+        let m = metrics.clone();
+        std::thread::spawn(move || {
+            m.finish(1_800_000_000_002, |line| {
+                last_tx.send(line).unwrap();
+                loop {
+                    std::thread::park(); // as if the process were ending
+                }
+            })
+        });
+        let line = last.recv_timeout(std::time::Duration::from_secs(30)).unwrap().expect("the last line");
+        assert!(line.contains(r#""Decisions":1"#), "{line}");
+        let (counted_tx, counted) = mpsc::channel();
+        std::thread::spawn(move || counted_tx.send(metrics.record(&sample, 1_800_000_000_003)).unwrap());
+        let late = counted.recv_timeout(std::time::Duration::from_millis(300));
+        assert!(late.is_err(), "a decision was counted after the last line: {late:?}");
+    }
 
     #[test]
     fn buckets_are_monotonic_and_tight() {

@@ -15,3 +15,10 @@ pub mod log;
 
 /// Decision metrics in CloudWatch's embedded metric format, one line per flush.
 pub mod metrics;
+
+// The end of the process at every concurrency: `SIGTERM`, the invocations in flight, the
+// last metrics line (its own module docs, whose links resolve inside it).
+pub mod shutdown;
+
+/// Whole lines to stdout and stderr, one `write` each.
+pub mod output;

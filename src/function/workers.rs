@@ -16,9 +16,14 @@
 //!   an error (as `lambda_runtime`'s `run_concurrent` does).
 //! - shutdown: Lambda sends the runtime `SIGTERM`, then `SIGKILL` if it has not exited
 //!   (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown>:
-//!   up to 300 ms, 500 ms with an internal extension, within a 2,000 ms limit). [`Pool::wait`]
-//!   returns on `SIGTERM` (or `SIGINT`) and the process exits 0 at once: there is nothing to
-//!   flush (every log line is written whole when it happens) and no state to save.
+//!   when an extension is registered, up to 300 ms for the runtime, 500 ms with an internal
+//!   extension, within the phase's 2,000 ms limit). The same mechanism as with one invocation
+//!   at a time ([`crate::function::shutdown`]): every worker stops asking for invocations,
+//!   those in flight are answered (within [`GRACE`](crate::function::shutdown::GRACE)), then
+//!   the last metrics line is written and the process exits 0. The workers do not see the
+//!   signal themselves; [`Pool::wait`] only waits for the last worker to stop, and a worker
+//!   counts itself out with a drop guard (`Living`), so one that panics outside `run`'s
+//!   unwind guard is counted out too.
 //!
 //! Nothing here touches the process environment; each invocation's ids travel with it into
 //! its log lines ([`log::Context`]).
@@ -28,11 +33,9 @@ use crate::config::ConfigError;
 use crate::function::log;
 use crate::function::metrics::SharedMetrics;
 use crate::function::runtime::{self, Client, Endpoint, Invocation, Outcome};
+use crate::function::shutdown::Shutdown;
 use crate::shared_cache::SharedAuthorizer;
-pub use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::{Handle, Signals};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 /// The variable Lambda sets on Managed Instances (not set, or `1`: one invocation at a time).
 pub const VARIABLE: &str = "AWS_LAMBDA_MAX_CONCURRENCY";
@@ -69,72 +72,107 @@ pub fn authorizer_handler(shared: Arc<SharedAuthorizer>, metrics: Option<Arc<Sha
     })
 }
 
-/// Why [`Pool::wait`] returned.
+/// Why [`Pool::wait`] returned (a signal never reaches it: [`crate::function::shutdown`]
+/// ends the process).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
-    /// Lambda asked the runtime to stop (`SIGTERM`; `SIGINT` by hand).
-    Signal(i32),
-    /// Every worker's Runtime API connection failed.
+    /// Every worker stopped (its Runtime API connection failed, or it panicked).
     NoWorkerLeft,
 }
 
 /// The running workers.
 pub struct Pool {
-    signals: Signals,
+    alive: Arc<Alive>,
     workers: Vec<std::thread::JoinHandle<()>>,
 }
 
 /// Counts the workers still serving; the last one to stop wakes [`Pool::wait`].
+#[derive(Default)]
 struct Alive {
-    left: AtomicUsize,
-    wake: Handle,
+    left: Mutex<usize>,
+    none_left: Condvar,
+}
+
+/// One worker counted in [`Alive`] for as long as this lives: it is dropped however the
+/// worker's thread ends — returning, panicking outside `run`'s unwind guard, or never
+/// started (the closure that owns it dropped by a failed spawn) — so the count always
+/// comes down and [`Pool::wait`] cannot wait for a worker that is gone.
+struct Living(Arc<Alive>);
+
+impl Living {
+    fn new(alive: &Arc<Alive>) -> Living {
+        *alive.left.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        Living(alive.clone())
+    }
+}
+
+impl Drop for Living {
+    fn drop(&mut self) {
+        let mut left = self.0.left.lock().unwrap_or_else(PoisonError::into_inner);
+        *left -= 1;
+        if *left == 0 {
+            self.0.none_left.notify_all();
+        }
+    }
 }
 
 /// Starts `n` workers against the Runtime API at `api` (as `AWS_LAMBDA_RUNTIME_API`), each
-/// serving invocations with `handler` until its connection fails, pipelining each answer with
-/// the next `GET /next` when `pipelining` ([`Client::set_pipelining`]). `SIGTERM` and `SIGINT`
-/// are caught from here on (for [`Pool::wait`]).
-pub fn start(n: usize, api: &Endpoint, pipelining: bool, handler: Arc<Handler>) -> std::io::Result<Pool> {
-    let signals = Signals::new([SIGTERM, SIGINT])?;
-    let alive = Arc::new(Alive { left: AtomicUsize::new(n), wake: signals.handle() });
+/// serving invocations with `handler` until its connection fails or `shutdown` is stopping,
+/// pipelining each answer with the next `GET /next` when `pipelining`
+/// ([`Client::set_pipelining`]).
+pub fn start(
+    n: usize,
+    api: &Endpoint,
+    pipelining: bool,
+    handler: Arc<Handler>,
+    shutdown: Arc<Shutdown>,
+) -> std::io::Result<Pool> {
+    let api = api.clone();
+    Ok(spawn(n, move |id| {
+        let mut client = Client::at(api.clone());
+        client.set_pipelining(pipelining);
+        let mut scratch = Scratch::default();
+        let error = runtime::run(&mut client, &shutdown, |inv| handler(&mut scratch, inv));
+        if shutdown.stopping() {
+            shutdown.stand_by(); // a connection that ends during shutdown is no failure
+        }
+        log::error(&format!("worker {id} stopped: runtime error: {error}"));
+    }))
+}
+
+/// Spawns `n` threads running `body` (given the worker's number), each counted alive for as
+/// long as it runs ([`Living`]).
+fn spawn(n: usize, body: impl Fn(usize) + Send + Sync + 'static) -> Pool {
+    let (alive, body) = (Arc::new(Alive::default()), Arc::new(body));
     let mut workers = Vec::with_capacity(n);
     for id in 0..n {
-        let (mine, handler, mut client) = (alive.clone(), handler.clone(), Client::at(api.clone()));
-        client.set_pipelining(pipelining);
+        let (living, body) = (Living::new(&alive), body.clone());
         let spawned = std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || {
-            let mut scratch = Scratch::default();
-            let error = runtime::run(&mut client, |inv| handler(&mut scratch, inv));
-            log::error(&format!("worker {id} stopped: runtime error: {error}"));
-            if mine.left.fetch_sub(1, Ordering::AcqRel) == 1 {
-                mine.wake.close();
-            }
+            let _living = living;
+            body(id);
         });
         match spawned {
             Ok(worker) => workers.push(worker),
             Err(e) => {
                 // Those already started serve on; without any, there is nothing to wait for.
                 log::error(&format!("could not start worker {id}: {e}"));
-                if alive.left.fetch_sub(n - id, Ordering::AcqRel) == n - id {
-                    alive.wake.close();
-                }
                 break;
             }
         }
     }
-    Ok(Pool { signals, workers })
+    Pool { alive, workers }
 }
 
 impl Pool {
-    /// Waits for `SIGTERM`/`SIGINT` or for the last worker to stop, whichever comes first.
+    /// Waits for the last worker to stop.
     pub fn wait(mut self) -> Stop {
-        let stop = match self.signals.forever().next() {
-            Some(signal) => Stop::Signal(signal),
-            None => Stop::NoWorkerLeft,
-        };
-        if stop == Stop::NoWorkerLeft {
-            self.workers.drain(..).for_each(|w| drop(w.join()));
+        let mut left = self.alive.left.lock().unwrap_or_else(PoisonError::into_inner);
+        while *left > 0 {
+            left = self.alive.none_left.wait(left).unwrap_or_else(PoisonError::into_inner);
         }
-        stop
+        drop(left);
+        self.workers.drain(..).for_each(|w| drop(w.join()));
+        Stop::NoWorkerLeft
     }
 
     /// Number of workers started.
@@ -150,6 +188,23 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// Issue 16: a worker that panics outside `run`'s unwind guard still counts down, so
+    /// `wait` returns instead of waiting for it forever.
+    #[test]
+    fn workers_that_panic_outside_the_unwind_guard_leave_no_worker() {
+        let pool = spawn(3, |id| {
+            if id != 1 {
+                panic!("worker {id} panics outside the guard");
+            }
+        });
+        assert_eq!(pool.len(), 3);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(pool.wait()).unwrap());
+        let stop = rx.recv_timeout(Duration::from_secs(30)).expect("wait returned");
+        assert_eq!(stop, Stop::NoWorkerLeft);
+    }
 
     #[test]
     fn the_variable_is_a_positive_whole_number() {

@@ -2,6 +2,7 @@
 
 use super::{Client, Error, Invocation, Outcome};
 use crate::function::log;
+use crate::function::shutdown::Shutdown;
 
 /// Serves invocations until the Runtime API fails, and returns why: `handler` answers each
 /// invocation (its request id and trace id are for its log lines).
@@ -14,9 +15,20 @@ use crate::function::log;
 /// - An event whose body did not arrive by its deadline is logged and skipped the same way.
 /// - Only a failure to get the next invocation (the Runtime API gone, or answering
 ///   something that is not an invocation) ends the loop, with that error.
-pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Outcome<'static>) -> Error {
+/// - Once `shutdown` is stopping (SIGTERM), it asks for no new invocation and stands by; each
+///   invocation is in flight for `shutdown` from its event received to its answer posted
+///   ([`crate::function::shutdown`]).
+pub fn run(
+    client: &mut Client,
+    shutdown: &Shutdown,
+    mut handler: impl FnMut(&Invocation) -> Outcome<'static>,
+) -> Error {
     let mut inv = Invocation::default();
     loop {
+        // Stopping (SIGTERM): no new invocation; the thread that caught it ends the process.
+        if shutdown.stopping() {
+            shutdown.stand_by();
+        }
         match client.next(&mut inv) {
             Ok(()) => {}
             Err(Error::Late(what)) => {
@@ -25,6 +37,8 @@ pub fn run(client: &mut Client, mut handler: impl FnMut(&Invocation) -> Outcome<
             }
             Err(e) => return e,
         }
+        // In flight from here until the answer is posted (the end of this iteration).
+        let _in_flight = shutdown.begin();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&inv)))
             .unwrap_or(Outcome::Error { error_type: "Runtime.Panic", message: "the handler panicked" });
         let posted = if client.pipelining() {

@@ -282,7 +282,7 @@ fn the_loop_answers_reports_panics_and_stops_on_a_runtime_api_failure() {
     let (addr, seen) = server(script);
     let mut c = Client::new(&addr).unwrap();
     let mut traces = Vec::new();
-    let r = run(&mut c, |inv| {
+    let r = run(&mut c, &crate::function::shutdown::Shutdown::new(), |inv| {
         traces.push(inv.trace_id.clone());
         if inv.body == b"2" {
             panic!("boom");
@@ -439,7 +439,7 @@ fn run_against(api: &RuntimeApi, pipelining: bool) -> (Vec<String>, String, usiz
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut ids = Vec::new();
-        let e = run(&mut c, |inv| {
+        let e = run(&mut c, &crate::function::shutdown::Shutdown::new(), |inv| {
             ids.push(inv.request_id.clone());
             Outcome::Response(b"{}".to_vec())
         });
