@@ -72,8 +72,8 @@ pub const VARIABLES: [&str; 21] = [
     "JWT_METRICS_NAMESPACE",
     "JWT_METRICS_INTERVAL_SECONDS",
     "JWT_TOKEN_HEADER",
-    "JWT_TOKEN_QUERY",
     "JWT_RUNTIME_PIPELINING",
+    "JWT_TOKEN_QUERY",
 ];
 
 /// API Gateway's largest authorizer result TTL (`AuthorizerResultTtlInSeconds`), seconds.

@@ -322,8 +322,12 @@ fn a_query_parameter_or_header_given_twice_is_refused() {
     assert_eq!(handle(&query, &twice).unauthorized(), Reason::Malformed);
     let disagree = edited(&e, &["multiValueQueryStringParameters", "token"], json!([a]));
     assert_eq!(handle(&query, &disagree).unauthorized(), Reason::Malformed);
+    let same_twice = edited(&e, &["multiValueQueryStringParameters", "token"], json!([b, b]));
+    assert_eq!(handle(&query, &same_twice).unauthorized(), Reason::Malformed, "given twice, even alike");
     let only_multi = edited(&e, &["queryStringParameters"], json!({}));
     assert_eq!(handle(&query, &only_multi).policy().0, "user_b", "the multi-value form alone");
+    let only_multi_twice = edited(&only_multi, &["multiValueQueryStringParameters", "token"], json!([b, a]));
+    assert_eq!(handle(&query, &only_multi_twice).unauthorized(), Reason::Malformed);
     // Headers: the same rule (REST REQUEST and WebSocket).
     let e = connect_event(json!({ "Authorization": format!("Bearer {b}") }), json!({}));
     assert_eq!(handle(&default_authorizer(), &e).policy().0, "user_b");
