@@ -384,3 +384,31 @@ fn jwt_token_query_is_a_parameter_name_and_the_only_source() {
         Some("token")
     );
 }
+
+/// WebSocket `$connect`: a valid token anywhere but the configured source — other headers,
+/// other query parameters, `Sec-WebSocket-Protocol` not after `jwt`, stage variables,
+/// context — is never allowed, whichever source is configured.
+#[test]
+fn a_valid_token_outside_the_websocket_identity_source_is_never_allowed() {
+    let t = token_for("user_planted");
+    let bearer = format!("Bearer {t}");
+    let headers =
+        json!({ "Authorization": bearer, "X-Api-Token": bearer, "Sec-WebSocket-Protocol": format!("chat, {t}") });
+    let query = json!({ "Token": t, "access_token": t, "authorization": bearer });
+    let mut e: Value = serde_json::from_str(&connect_event(headers, query)).unwrap();
+    e["stageVariables"] = json!({ "token": t });
+    e["requestContext"]["authorizer"] = json!({ "token": bearer });
+    let mut without_authorization = e.clone();
+    for form in ["headers", "multiValueHeaders"] {
+        without_authorization[form].as_object_mut().unwrap().remove("Authorization");
+    }
+    let sources = [
+        with_key_a(&[("JWT_TOKEN_QUERY", "token")]),
+        with_key_a(&[("JWT_TOKEN_HEADER", "Sec-WebSocket-Protocol")]),
+        with_key_a(&[("JWT_TOKEN_HEADER", "X-Other")]),
+    ];
+    for auth in &sources {
+        assert_eq!(handle(auth, &e.to_string()).unauthorized(), Reason::MissingToken);
+    }
+    assert_eq!(handle(&default_authorizer(), &without_authorization.to_string()).unauthorized(), Reason::MissingToken);
+}

@@ -2,8 +2,9 @@
 //!
 //! **The token is read from the identity source, which is API Gateway's cache key**, and
 //! from nowhere else. API Gateway reuses a cached answer for every request with the same
-//! identity-source values; a token read from anywhere else (another header, a cookie, the
-//! query string) would let a caller plant an allow under a key the token did not come from.
+//! identity-source values; a token read from anywhere else (another header, a cookie, a query
+//! parameter that is not the identity source) would let a caller plant an allow under a key the
+//! token did not come from.
 //!
 //! - HTTP API payload 2.0: `identitySource`, an array of the identity sources' values.
 //! - HTTP API payload 1.0: `identitySource`, the same values joined by `,` (so a value that
