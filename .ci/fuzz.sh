@@ -57,8 +57,10 @@ for t in $targets; do
   status=0
   # http: the reader must never allocate near its limits on small inputs.
   limits=""; [ "$t" = http ] && limits="-malloc_limit_mb=64"
+  # A target's dictionary, when it has one (fuzz/dicts/<target>.dict).
+  dict=""; [ -f "fuzz/dicts/$t.dict" ] && dict="-dict=dicts/$t.dict"
   (cd fuzz && cargo "+$toolchain" fuzz run "$t" "$work/$t/corpus" -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 $limits -print_final_stats=1 \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 $limits $dict -print_final_stats=1 \
     -artifact_prefix="$work/$t/artifacts/") >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)

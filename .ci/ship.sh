@@ -56,8 +56,8 @@ if [ "${SHIP_ARM64_UNIT_TESTS:-1}" = 1 ]; then
 fi
 
 step "templates: cfn-lint, sam validate --lint, offline SAM transform checks, sam build"
-timeout 300 cfn-lint template.yaml template-rest.yaml template-managed-instances.yaml
-for t in template.yaml template-rest.yaml template-managed-instances.yaml; do
+timeout 300 cfn-lint template.yaml template-rest.yaml template-managed-instances.yaml template-websocket.yaml
+for t in template.yaml template-rest.yaml template-managed-instances.yaml template-websocket.yaml; do
   timeout 300 sam validate --lint --template-file "$t" --region us-east-1
 done
 timeout 300 python3 -m unittest discover -s tests/e2e -p 'test_*.py'

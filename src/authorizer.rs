@@ -68,6 +68,9 @@ pub struct Authorizer {
     /// The header a REST REQUEST event's token is read from (`JWT_TOKEN_HEADER`): it must be
     /// the authorizer's identity source.
     token_header: String,
+    /// The query-string parameter a REST REQUEST or WebSocket event's token is read from
+    /// instead of the header (`JWT_TOKEN_QUERY`): it must be the authorizer's identity source.
+    token_query: Option<String>,
     /// How 2.0 events are answered (`JWT_RESPONSE_FORMAT`).
     format: Format,
 }
@@ -176,7 +179,14 @@ impl Authorizer {
         token_header: String,
         format: Format,
     ) -> Authorizer {
-        Authorizer { keys, algorithms, policy, context, cookie, token_header, format }
+        Authorizer { keys, algorithms, policy, context, cookie, token_header, token_query: None, format }
+    }
+
+    /// This authorizer reading REST REQUEST and WebSocket events' token from the query-string
+    /// parameter `name` instead of the header (`JWT_TOKEN_QUERY`; `None`: the header).
+    pub fn with_token_query(mut self, name: Option<String>) -> Authorizer {
+        self.token_query = name;
+        self
     }
 
     /// The public keys tokens are verified with.
@@ -207,6 +217,12 @@ impl Authorizer {
     /// The header a REST REQUEST event's token is read from (`JWT_TOKEN_HEADER`).
     pub fn token_header(&self) -> &str {
         &self.token_header
+    }
+
+    /// The query-string parameter REST REQUEST and WebSocket events' token is read from
+    /// (`JWT_TOKEN_QUERY`).
+    pub fn token_query(&self) -> Option<&str> {
+        self.token_query.as_deref()
     }
 
     /// How 2.0 events are answered (`JWT_RESPONSE_FORMAT`).
@@ -313,7 +329,11 @@ impl Authorizer {
         buf.extend_from_slice(event);
         buf.resize(event.len() + PADDING, 0);
         let handled = events.parse(buf, event.len(), |ev| {
-            let source = event::Source { header: &self.token_header, cookie: self.cookie.as_deref() };
+            let source = event::Source {
+                header: &self.token_header,
+                cookie: self.cookie.as_deref(),
+                query: self.token_query.as_deref(),
+            };
             let req = event::read_from(ev, source)?;
             Ok::<_, Reason>(self.handle_request(req, event::from_http_api(ev), now, (token, dropped), cache))
         });
@@ -369,6 +389,11 @@ impl Authorizer {
     ///   https://docs.aws.amazon.com/apigateway/latest/developerguide/call-api-with-api-gateway-lambda-authorization.html;
     ///   any other error is a 500). So authentication failures are `Unauthorized`, and only an
     ///   authentic caller who fails `JWT_REQUIRE` gets a `Deny`.
+    /// - WebSocket APIs (`$connect`): as REST APIs. AWS documents the WebSocket Lambda
+    ///   authorizer as "similar to that for REST APIs", with the same IAM policy output
+    ///   ("Control access to WebSocket APIs with AWS Lambda REQUEST authorizers",
+    ///   https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html):
+    ///   the client's upgrade request gets the 401, 403 or 500 and no connection is made.
     /// - HTTP APIs answered with IAM policies (payload 1.0, or 2.0 with `JWT_RESPONSE_FORMAT=iam`):
     ///   AWS documents two answers, an IAM policy with `Allow` or `Deny`, and "If API Gateway
     ///   can't invoke your Lambda authorizer, or your Lambda authorizer returns a response in an

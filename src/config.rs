@@ -55,7 +55,7 @@ pub struct Loaded {
 }
 
 /// Every variable read, for documentation and the CLI.
-pub const VARIABLES: [&str; 20] = [
+pub const VARIABLES: [&str; 21] = [
     "JWT_PUBLIC_KEY",
     "JWT_JWKS",
     "JWT_JWKS_FILE",
@@ -76,6 +76,7 @@ pub const VARIABLES: [&str; 20] = [
     "JWT_METRICS_INTERVAL_SECONDS",
     "JWT_TOKEN_HEADER",
     "JWT_RUNTIME_PIPELINING",
+    "JWT_TOKEN_QUERY",
 ];
 
 /// The `AWS_LAMBDA_*` variables the function reads (Lambda sets them:
@@ -293,6 +294,16 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
             "needs JWT_TOKEN_COOKIE as well: which name=value pair of that header holds the token",
         ));
     }
+    // REST REQUEST and WebSocket events: the token from this query-string parameter instead
+    // of the header, which the deployment must make the identity source. One source only.
+    let token_query = match get("JWT_TOKEN_QUERY") {
+        None => None,
+        Some(q) if is_token(q.trim()) => Some(q.trim().to_owned()),
+        Some(_) => return Err(err("JWT_TOKEN_QUERY", "not a valid query-string parameter name")),
+    };
+    if token_query.is_some() && get("JWT_TOKEN_HEADER").is_some() {
+        return Err(err("JWT_TOKEN_QUERY", "JWT_TOKEN_HEADER is set too: the token has one source, set only one"));
+    }
     let format = match get("JWT_RESPONSE_FORMAT").as_deref().map(str::trim) {
         None | Some("simple") => Format::Simple,
         Some("iam") => Format::Iam,
@@ -328,7 +339,8 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         Some(v) if v.trim().eq_ignore_ascii_case("off") => false,
         Some(_) => return Err(err("JWT_RUNTIME_PIPELINING", "must be on or off")),
     };
-    let authorizer = Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format);
+    let authorizer =
+        Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format).with_token_query(token_query);
     Ok(Loaded { authorizer, cache, metrics, pipelining, warnings })
 }
 

@@ -357,3 +357,32 @@ fn an_event_of_1_mib_is_decided_and_one_byte_more_is_refused() {
     assert_eq!(api_request_id::of(over.as_bytes()), None);
     assert_eq!(jwt_authorizer::apigw::event::MAX_EVENT_LEN, MIB, "the limit the README documents");
 }
+
+/// WebSocket `$connect` (AWS's documented example event, `tests/common::connect_event`): an IAM
+/// policy on the stage, `principalId` = `sub`, context flattened as for REST; refusals as for
+/// REST (the `Unauthorized` error → 401, a `Deny` → 403, on the upgrade request).
+#[test]
+fn websocket_connect_gets_an_iam_policy_for_the_method_arn() {
+    let auth = with_key_a(&[
+        ("JWT_TOKEN_QUERY", "token"),
+        ("JWT_REQUIRE", "metadata.role=admin"),
+        ("JWT_CONTEXT_CLAIMS", "email,metadata"),
+    ]);
+    let admin = token_a(&claims_with(json!({ "email": "a@b.c", "metadata": { "role": "admin" } })));
+    let out = handle(&auth, &connect_event(json!({}), json!({ "token": admin })));
+    let (principal, effect, resource, context) = out.policy();
+    assert_eq!((principal.as_str(), effect.as_str()), ("user_2abc", "Allow"));
+    // The methodArn `…/default/$connect` is covered by the stage wildcard.
+    assert_eq!(resource, CONNECT_STAGE);
+    assert_eq!(context, json!({ "sub": "user_2abc", "email": "a@b.c", "metadata": r#"{"role":"admin"}"# }));
+    let viewer = token_a(&claims_with(json!({ "metadata": { "role": "viewer" } })));
+    let out = handle(&auth, &connect_event(json!({}), json!({ "token": viewer })));
+    assert_eq!(out.policy().0, "user_2abc");
+    assert_eq!(out.deny_policy(), Reason::RuleFailed);
+    let expired = token_a(&claims_with(json!({ "exp": NOW - 600, "metadata": { "role": "admin" } })));
+    assert_eq!(handle(&auth, &connect_event(json!({}), json!({ "token": expired }))).unauthorized(), Reason::Expired);
+    // A methodArn that is not an execute-api ARN: refused, never an Allow on something else.
+    let mut e: serde_json::Value = serde_json::from_str(&connect_event(json!({}), json!({ "token": admin }))).unwrap();
+    e["methodArn"] = json!("$connect");
+    assert_eq!(handle(&auth, &e.to_string()).unauthorized(), Reason::BadEvent);
+}

@@ -12,7 +12,10 @@
 //!   Lambda authorizer returns a response in an invalid format, clients receive a 500" — no
 //!   401 is documented for a function error
 //!   (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html).
-//! - Both: a request without the identity source gets API Gateway's 401 and never reaches the
+//! - WebSocket APIs (`$connect`): the Lambda authorizer is "similar to that for REST APIs"
+//!   (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html),
+//!   so the same mapping, on the upgrade request: no connection is made on a refusal.
+//! - All: a request without the identity source gets API Gateway's 401 and never reaches the
 //!   function (same pages). That row of the README is not the function's doing, so it is not
 //!   checked here.
 
@@ -26,6 +29,7 @@ use serde_json::{Value, json};
 enum Api {
     Http,
     Rest,
+    WebSocket,
 }
 
 /// The status API Gateway answers for the function's answer (`None` = the `Unauthorized`
@@ -33,12 +37,14 @@ enum Api {
 /// with `EnableSimpleResponses`) or for IAM policies (everything else).
 fn status(api: Api, simple: bool, answer: &Option<Value>) -> u16 {
     let Some(json) = answer else {
-        return if api == Api::Rest { 401 } else { 500 };
+        return if api == Api::Http { 500 } else { 401 };
     };
     let effect = json["policyDocument"]["Statement"][0]["Effect"].as_str();
     match (simple, json.get("isAuthorized").and_then(Value::as_bool), effect) {
         (true, Some(true), _) => 200,
         (true, Some(false), _) => 403,
+        // A WebSocket upgrade that passes `$connect` is answered 101 Switching Protocols.
+        (false, None, Some("Allow")) if api == Api::WebSocket => 101,
         (false, None, Some("Allow")) => 200,
         (false, None, Some("Deny")) => 403,
         _ => 500, // a response in the wrong format
@@ -98,6 +104,14 @@ fn columns() -> Vec<Column> {
             simple: false,
             authorizer: with_key_a(&[rule]),
             event: |a| request_event(json!({ "Authorization": a })),
+        },
+        Column {
+            title: "WebSocket `$connect`",
+            api: Api::WebSocket,
+            simple: false,
+            authorizer: with_key_a(&[rule, ("JWT_TOKEN_QUERY", "token")]),
+            // template-websocket.yaml: the token in the `token` query parameter, bare.
+            event: |a| connect_event(json!({}), json!({ "token": a.strip_prefix("Bearer ").unwrap_or(a) })),
         },
     ]
 }

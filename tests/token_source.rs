@@ -10,6 +10,12 @@
 //!   (REQUEST events carry headers, query string, stage variables and context, but no
 //!   `identitySource`).
 //!
+//! - WebSocket `$connect` REQUEST: "Control access to WebSocket APIs with AWS Lambda REQUEST
+//!   authorizers",
+//!   <https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html>
+//!   (`tests/common`'s `connect_event` is its example): headers and query string in both the
+//!   single- and multi-value forms, no `identitySource`.
+//!
 //! Tokens are signed at test time with fixture key A.
 
 mod common;
@@ -263,4 +269,146 @@ fn a_valid_token_outside_the_identity_source_is_never_allowed() {
     rest["headers"].as_object_mut().unwrap().remove("x-api-token");
     let e = rest_request(json!({}), rest);
     assert_eq!(handle(&custom, &e).unauthorized(), Reason::MissingToken);
+}
+
+/// `event` with `value` set at `path` (an edit AWS's example cannot express: a name given
+/// twice, forms that disagree).
+fn edited(event: &str, path: &[&str], value: Value) -> String {
+    let mut e: Value = serde_json::from_str(event).unwrap();
+    let mut at = &mut e;
+    for p in path {
+        at = &mut at[*p];
+    }
+    *at = value;
+    e.to_string()
+}
+
+#[test]
+fn websocket_connect_reads_the_query_parameter_named_by_jwt_token_query() {
+    let query = with_key_a(&[("JWT_TOKEN_QUERY", "token"), ("JWT_CONTEXT_CLAIMS", "metadata")]);
+    let t = token_for("user_ws");
+    let other = token_for("user_header");
+    let e = connect_event(json!({ "Authorization": format!("Bearer {other}") }), json!({ "token": t }));
+    let (principal, effect, resource, context) = handle(&query, &e).policy();
+    assert_eq!((principal.as_str(), effect.as_str(), resource.as_str()), ("user_ws", "Allow", CONNECT_STAGE));
+    assert_eq!(context["sub"], "user_ws");
+    // Without JWT_TOKEN_QUERY the query string is never read: the header is the source.
+    assert_eq!(handle(&default_authorizer(), &e).policy().0, "user_header");
+    let only_query = connect_event(json!({}), json!({ "token": t }));
+    assert_eq!(handle(&default_authorizer(), &only_query).unauthorized(), Reason::MissingToken);
+    // With it, the header is never read; names are case-sensitive; the value is the token.
+    let e = connect_event(json!({ "Authorization": format!("Bearer {other}") }), json!({}));
+    assert_eq!(handle(&query, &e).unauthorized(), Reason::MissingToken);
+    let e = connect_event(json!({}), json!({ "Token": t }));
+    assert_eq!(handle(&query, &e).unauthorized(), Reason::MissingToken);
+    let e = connect_event(json!({}), json!({ "token": format!("Bearer {t}") }));
+    assert_eq!(handle(&query, &e).unauthorized(), Reason::Malformed);
+    let e = connect_event(json!({}), json!({ "token": "" }));
+    assert_eq!(handle(&query, &e).unauthorized(), Reason::MissingToken);
+    // REST REQUEST events read the same way.
+    let e = rest_request(json!({}), json!({ "queryStringParameters": { "token": t } }));
+    assert_eq!(handle(&query, &e).policy().0, "user_ws");
+}
+
+/// `?token=a&token=b`: API Gateway puts the last value in `queryStringParameters` and both in
+/// `multiValueQueryStringParameters`. Which one it checked as the identity source is unknown.
+#[test]
+fn a_query_parameter_or_header_given_twice_is_refused() {
+    let query = with_key_a(&[("JWT_TOKEN_QUERY", "token")]);
+    let (a, b) = (token_for("user_a"), token_for("user_b"));
+    let e = connect_event(json!({}), json!({ "token": b }));
+    assert_eq!(handle(&query, &e).policy().0, "user_b", "the two forms agree");
+    let twice = edited(&e, &["multiValueQueryStringParameters", "token"], json!([a, b]));
+    assert_eq!(handle(&query, &twice).unauthorized(), Reason::Malformed);
+    let disagree = edited(&e, &["multiValueQueryStringParameters", "token"], json!([a]));
+    assert_eq!(handle(&query, &disagree).unauthorized(), Reason::Malformed);
+    let same_twice = edited(&e, &["multiValueQueryStringParameters", "token"], json!([b, b]));
+    assert_eq!(handle(&query, &same_twice).unauthorized(), Reason::Malformed, "given twice, even alike");
+    let only_multi = edited(&e, &["queryStringParameters"], json!({}));
+    assert_eq!(handle(&query, &only_multi).policy().0, "user_b", "the multi-value form alone");
+    let only_multi_twice = edited(&only_multi, &["multiValueQueryStringParameters", "token"], json!([b, a]));
+    assert_eq!(handle(&query, &only_multi_twice).unauthorized(), Reason::Malformed);
+    // Headers: the same rule (REST REQUEST and WebSocket).
+    let e = connect_event(json!({ "Authorization": format!("Bearer {b}") }), json!({}));
+    assert_eq!(handle(&default_authorizer(), &e).policy().0, "user_b");
+    let disagree = edited(&e, &["multiValueHeaders", "Authorization"], json!([format!("Bearer {a}")]));
+    assert_eq!(handle(&default_authorizer(), &disagree).unauthorized(), Reason::Malformed);
+    let twice =
+        edited(&e, &["multiValueHeaders", "Authorization"], json!([format!("Bearer {a}"), format!("Bearer {b}")]));
+    assert_eq!(handle(&default_authorizer(), &twice).unauthorized(), Reason::Malformed);
+}
+
+/// `JWT_TOKEN_HEADER=Sec-WebSocket-Protocol`: the client offers `jwt, <token>` (a browser:
+/// `new WebSocket(url, ["jwt", token])`); the token is the subprotocol after the marker.
+#[test]
+fn websocket_connect_reads_the_token_after_the_jwt_subprotocol() {
+    let protocol = with_key_a(&[("JWT_TOKEN_HEADER", "Sec-WebSocket-Protocol")]);
+    let (a, b) = (token_for("user_a"), token_for("user_b"));
+    let offered = |value: String| connect_event(json!({ "Sec-WebSocket-Protocol": value }), json!({}));
+    for value in [format!("jwt, {a}"), format!("chat,jwt,{a}"), format!("jwt,{a}, chat.v2")] {
+        assert_eq!(handle(&protocol, &offered(value.clone())).policy().0, "user_a", "{value}");
+    }
+    for (value, reason) in [
+        (a.clone(), Reason::MissingToken), // no marker: no token
+        (format!("{a}, jwt"), Reason::MissingToken),
+        ("jwt".to_owned(), Reason::MissingToken),
+        (format!("jwt, {a}, jwt, {b}"), Reason::Malformed), // two candidate tokens
+        (format!("jwt, jwt, {a}"), Reason::Malformed),
+        (format!("JWT, {a}"), Reason::MissingToken), // subprotocol names compare exactly
+        (format!("jwt, Bearer {a}"), Reason::Malformed),
+    ] {
+        assert_eq!(handle(&protocol, &offered(value.clone())).unauthorized(), reason, "{value}");
+    }
+    // The header given twice (two header lines: two values in the multi-value form).
+    let e = offered(format!("jwt, {a}"));
+    let twice = edited(&e, &["multiValueHeaders", "Sec-WebSocket-Protocol"], json!(["chat", format!("jwt, {a}")]));
+    assert_eq!(handle(&protocol, &twice).unauthorized(), Reason::Malformed);
+    // Only that header: an Authorization header is not read.
+    let e = connect_event(json!({ "Authorization": format!("Bearer {a}") }), json!({}));
+    assert_eq!(handle(&protocol, &e).unauthorized(), Reason::MissingToken);
+}
+
+#[test]
+fn jwt_token_query_is_a_parameter_name_and_the_only_source() {
+    for (value, var) in [(" ", "JWT_TOKEN_QUERY"), ("to ken", "JWT_TOKEN_QUERY"), ("a=b", "JWT_TOKEN_QUERY")] {
+        assert_eq!(load_err(&[("JWT_PUBLIC_KEY", &public_pem("rsa2048-a")), ("JWT_TOKEN_QUERY", value)]).var, var);
+    }
+    let both = load_err(&[
+        ("JWT_PUBLIC_KEY", &public_pem("rsa2048-a")),
+        ("JWT_TOKEN_QUERY", "token"),
+        ("JWT_TOKEN_HEADER", "Authorization"),
+    ]);
+    assert_eq!(both.var, "JWT_TOKEN_QUERY");
+    assert_eq!(
+        load(&[("JWT_PUBLIC_KEY", &public_pem("rsa2048-a")), ("JWT_TOKEN_QUERY", " token ")]).token_query(),
+        Some("token")
+    );
+}
+
+/// WebSocket `$connect`: a valid token anywhere but the configured source — other headers,
+/// other query parameters, `Sec-WebSocket-Protocol` not after `jwt`, stage variables,
+/// context — is never allowed, whichever source is configured.
+#[test]
+fn a_valid_token_outside_the_websocket_identity_source_is_never_allowed() {
+    let t = token_for("user_planted");
+    let bearer = format!("Bearer {t}");
+    let headers =
+        json!({ "Authorization": bearer, "X-Api-Token": bearer, "Sec-WebSocket-Protocol": format!("chat, {t}") });
+    let query = json!({ "Token": t, "access_token": t, "authorization": bearer });
+    let mut e: Value = serde_json::from_str(&connect_event(headers, query)).unwrap();
+    e["stageVariables"] = json!({ "token": t });
+    e["requestContext"]["authorizer"] = json!({ "token": bearer });
+    let mut without_authorization = e.clone();
+    for form in ["headers", "multiValueHeaders"] {
+        without_authorization[form].as_object_mut().unwrap().remove("Authorization");
+    }
+    let sources = [
+        with_key_a(&[("JWT_TOKEN_QUERY", "token")]),
+        with_key_a(&[("JWT_TOKEN_HEADER", "Sec-WebSocket-Protocol")]),
+        with_key_a(&[("JWT_TOKEN_HEADER", "X-Other")]),
+    ];
+    for auth in &sources {
+        assert_eq!(handle(auth, &e.to_string()).unauthorized(), Reason::MissingToken);
+    }
+    assert_eq!(handle(&default_authorizer(), &without_authorization.to_string()).unauthorized(), Reason::MissingToken);
 }

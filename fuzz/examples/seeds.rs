@@ -187,6 +187,9 @@ fn main() {
     for (i, e) in events_with(&VALID_TOKEN).iter().enumerate() {
         events.push((format!("small-{i}"), e.clone().into_bytes()));
     }
+    for (i, e) in websocket_events_with(&VALID_TOKEN).iter().enumerate() {
+        events.push((format!("websocket-{i}"), e.clone().into_bytes()));
+    }
     for (i, e) in
         [r#"{}"#, r#"[]"#, r#"{"type":"token"}"#, r#"{"version":"2.0","headers":{"authorization":"Basic Zm9v"}}"#]
             .iter()

@@ -47,6 +47,11 @@ pub struct Fixture {
     pub simple: Authorizer,
     /// The same, answering IAM policies for 2.0 events too.
     pub iam: Authorizer,
+    /// `simple` reading REST REQUEST and WebSocket events' token from the query-string
+    /// parameter `token` (`JWT_TOKEN_QUERY`).
+    pub query: Authorizer,
+    /// `simple` reading it from `Sec-WebSocket-Protocol`, after the `jwt` subprotocol.
+    pub subprotocol: Authorizer,
     /// Signs with the fuzz private key.
     pub signer: Signer,
     /// The fuzz public key as PKCS#1 DER, derived by `ring` from the private key.
@@ -69,13 +74,17 @@ pub static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         )
     };
     let jwks = format!(r#"{{"keys":[{},{}]}}"#, jwk(FUZZ_KID, &fuzz), jwk(OTHER_KID, &other));
-    let load = |format: &str| {
-        let env = fixture_env(&jwks, format);
+    let load_with = |format: &str, extra: Option<(&'static str, &str)>| {
+        let mut env = fixture_env(&jwks, format);
+        env.extend(extra.map(|(k, v)| (k, v.to_owned())));
         config::load(|name| env.get(name).cloned()).expect("fixture configuration loads").authorizer
     };
+    let load = |format: &str| load_with(format, None);
     Fixture {
         simple: load("simple"),
         iam: load("iam"),
+        query: load_with("simple", Some(("JWT_TOKEN_QUERY", "token"))),
+        subprotocol: load_with("simple", Some(("JWT_TOKEN_HEADER", "Sec-WebSocket-Protocol"))),
         signer: Signer::from_pkcs8(FUZZ_PRIVATE_KEY.as_bytes()).expect("fuzz key signs"),
         public_der,
         jwks: jwks.clone(),
@@ -188,6 +197,36 @@ pub fn fields(data: &[u8], n: usize) -> Vec<Option<String>> {
 pub static CONFIG_VARS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
     jwt_authorizer::config::VARIABLES.iter().copied().filter(|v| *v != "JWT_JWKS_FILE").collect()
 });
+
+/// WebSocket `$connect` events carrying `token` (AWS's documented shape, trimmed): in the
+/// `Authorization` header, in the `token` query parameter (single- and multi-value forms), in
+/// `Sec-WebSocket-Protocol` after `jwt`; and the refused shapes (a parameter given twice, the
+/// forms disagreeing, `jwt` offered twice).
+pub fn websocket_events_with(token: &str) -> [String; 6] {
+    let connect = |extra: &str| {
+        format!(
+            r#"{{"type":"REQUEST","methodArn":"arn:aws:execute-api:us-east-1:123456789012:abcdef123/default/$connect","requestContext":{{"routeKey":"$connect","eventType":"CONNECT","stage":"default","connectionId":"Zk9vYmFy","apiId":"abcdef123"}},{extra}}}"#
+        )
+    };
+    [
+        connect(&format!(
+            r#""headers":{{"Authorization":"Bearer {token}"}},"multiValueHeaders":{{"Authorization":["Bearer {token}"]}}"#
+        )),
+        connect(&format!(
+            r#""queryStringParameters":{{"token":"{token}"}},"multiValueQueryStringParameters":{{"token":["{token}"]}}"#
+        )),
+        connect(&format!(
+            r#""headers":{{"Sec-WebSocket-Protocol":"jwt, {token}"}},"multiValueHeaders":{{"Sec-WebSocket-Protocol":["jwt, {token}"]}}"#
+        )),
+        connect(&format!(
+            r#""queryStringParameters":{{"token":"{token}"}},"multiValueQueryStringParameters":{{"token":["x","{token}"]}}"#
+        )),
+        connect(&format!(
+            r#""queryStringParameters":{{"token":"{token}"}},"multiValueQueryStringParameters":{{"token":["x"]}}"#
+        )),
+        connect(&format!(r#""headers":{{"sec-websocket-protocol":"jwt, {token}, jwt, {token}"}}"#)),
+    ]
+}
 
 /// An event of each flavour carrying `token` in its identity source (for the config target
 /// and the seeds): 2.0 with an Authorization and with a Cookie identity source (next to

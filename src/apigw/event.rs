@@ -2,15 +2,25 @@
 //!
 //! **The token is read from the identity source, which is API Gateway's cache key**, and
 //! from nowhere else. API Gateway reuses a cached answer for every request with the same
-//! identity-source values; a token read from anywhere else (another header, a cookie, the
-//! query string) would let a caller plant an allow under a key the token did not come from.
+//! identity-source values; a token read from anywhere else (another header, a cookie, a query
+//! parameter that is not the identity source) would let a caller plant an allow under a key the
+//! token did not come from.
 //!
 //! - HTTP API payload 2.0: `identitySource`, an array of the identity sources' values.
 //! - HTTP API payload 1.0: `identitySource`, the same values joined by `,` (so a value that
 //!   itself holds a comma is split; a token never does).
 //! - REST TOKEN: `authorizationToken`, the value of the authorizer's token-source header.
 //! - REST REQUEST (no `identitySource` in the event): the header named by `JWT_TOKEN_HEADER`
-//!   (default `Authorization`), which must be the authorizer's identity source.
+//!   (default `Authorization`), which must be the authorizer's identity source; or, with
+//!   `JWT_TOKEN_QUERY`, the query-string parameter of that name.
+//! - WebSocket `$connect` REQUEST (a REST REQUEST event whose `requestContext` says
+//!   `eventType: CONNECT`, `routeKey: $connect`): read as REST REQUEST, from the header or the
+//!   query-string parameter; with `JWT_TOKEN_HEADER=Sec-WebSocket-Protocol`, the offered
+//!   subprotocol right after the marker [`SUBPROTOCOL_MARKER`] (see [`subprotocol_token`]).
+//!
+//! A value given twice is refused (`malformed_token`): a header or query parameter named twice
+//! in the single-value map, several values in the multi-value map, or the two maps disagreeing.
+//! Which of them API Gateway checked as the identity source is unknown.
 //!
 //! Which identity-source value carries the token: the first that holds a credential, that is
 //! `Bearer <token>`, or (with `JWT_TOKEN_COOKIE`) a `Cookie` header that has that cookie.
@@ -22,7 +32,11 @@
 //!
 //! Event shapes: <https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html>
 //! (2.0 and 1.0) and <https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html>
-//! (REST TOKEN and REQUEST).
+//! (REST TOKEN and REQUEST), and for WebSocket APIs
+//! <https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html>
+//! (no `httpMethod` or `path`; `methodArn` ends in `/<stage>/$connect`; `headers`,
+//! `multiValueHeaders`, `queryStringParameters`, `multiValueQueryStringParameters`,
+//! `requestContext` with `routeKey`, `eventType`, `connectionId`).
 
 use crate::jwt::json::Value;
 use crate::reason::Reason;
@@ -34,6 +48,15 @@ pub const MAX_EVENT_LEN: usize = 1024 * 1024;
 /// The header REST REQUEST events are read from when `JWT_TOKEN_HEADER` is unset.
 pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 
+/// The header that carries the subprotocols a WebSocket client offers (RFC 6455 §4.1, §11.3.4):
+/// with `JWT_TOKEN_HEADER` set to it, the token is read by [`subprotocol_token`].
+pub const SUBPROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
+
+/// The subprotocol that announces a token in `Sec-WebSocket-Protocol`: the client offers
+/// `jwt, <token>` (a browser: `new WebSocket(url, ["jwt", token])`), and the `$connect`
+/// integration answers `Sec-WebSocket-Protocol: jwt`, never the token.
+pub const SUBPROTOCOL_MARKER: &str = "jwt";
+
 /// The flavour of an authorizer event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -43,6 +66,8 @@ pub enum Kind {
     Token,
     /// REST API or payload 1.0 REQUEST authorizer (answers an IAM policy).
     Request,
+    /// WebSocket API REQUEST authorizer on `$connect` (answers an IAM policy, as REST does).
+    WebSocket,
 }
 
 /// Where the configuration says the token is, beyond what the event itself says.
@@ -52,11 +77,14 @@ pub struct Source<'c> {
     pub header: &'c str,
     /// The cookie read from a `Cookie` header value (`JWT_TOKEN_COOKIE`).
     pub cookie: Option<&'c str>,
+    /// The query-string parameter a REST REQUEST or WebSocket event's token is read from
+    /// instead of the header (`JWT_TOKEN_QUERY`); `None`: the header.
+    pub query: Option<&'c str>,
 }
 
 impl Default for Source<'_> {
     fn default() -> Self {
-        Source { header: DEFAULT_TOKEN_HEADER, cookie: None }
+        Source { header: DEFAULT_TOKEN_HEADER, cookie: None, query: None }
     }
 }
 
@@ -82,7 +110,11 @@ pub fn read_from<'b>(event: Value<'_, 'b>, source: Source<'_>) -> Result<Request
     // `type` is only looked at when `version` does not say 2.0 (the hot path).
     let kind = match version.map(|v| v.as_str()) {
         Some(Some("2.0")) => Kind::HttpV2,
-        Some(Some("1.0")) | None if field("type") == Some("REQUEST") => Kind::Request,
+        Some(Some("1.0")) if field("type") == Some("REQUEST") => Kind::Request,
+        None if field("type") == Some("REQUEST") => match is_connect(event) {
+            true => Kind::WebSocket,
+            false => Kind::Request,
+        },
         None if field("type") == Some("TOKEN") => Kind::Token,
         _ => return Err(Reason::BadEvent),
     };
@@ -93,18 +125,16 @@ pub fn read_from<'b>(event: Value<'_, 'b>, source: Source<'_>) -> Result<Request
             Some(joined) => credential_in(joined.split(','), source.cookie),
             None => credential_in(ids.elements().filter_map(|v| v.as_str()), source.cookie),
         },
-        // REST REQUEST: the configured header, which must be the identity source.
-        (_, None) if version.is_none() => match header_value(event, source.header) {
-            Ok(value) => credential_in(value.into_iter(), source.cookie),
-            Err(reason) => Err(reason),
-        },
+        // REST REQUEST and WebSocket: the configured header or query-string parameter, which
+        // must be the identity source.
+        (_, None) if version.is_none() => request_token(event, source),
         // Payload 2.0 / 1.0 without an identity source: API Gateway cannot cache such an
         // authorizer, but nothing else is a cache key either, so there is no token.
         (_, None) => Err(Reason::MissingToken),
     };
     let arn = match kind {
         Kind::HttpV2 => field("routeArn"),
-        Kind::Token | Kind::Request => field("methodArn"),
+        Kind::Token | Kind::Request | Kind::WebSocket => field("methodArn"),
     };
     Ok(Request { kind, token, arn })
 }
@@ -129,23 +159,93 @@ fn credential_in<'b>(values: impl Iterator<Item = &'b str>, cookie: Option<&str>
     }
 }
 
+/// Whether a REST-shaped REQUEST event is a WebSocket `$connect`: its `requestContext` says
+/// `eventType: CONNECT` and `routeKey: $connect` ("Control access to WebSocket APIs with AWS
+/// Lambda REQUEST authorizers",
+/// <https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html>).
+fn is_connect(event: Value<'_, '_>) -> bool {
+    let context = event.get("requestContext");
+    let field = |name: &str| context.and_then(|c| c.get(name)).and_then(|v| v.as_str());
+    field("eventType") == Some("CONNECT") && field("routeKey") == Some("$connect")
+}
+
+/// The token of a REST REQUEST or WebSocket event: from the query-string parameter
+/// `source.query` when configured, else from the header `source.header` (through
+/// [`subprotocol_token`] when that is `Sec-WebSocket-Protocol`).
+fn request_token<'b>(event: Value<'_, 'b>, source: Source<'_>) -> Result<&'b str, Reason> {
+    if let Some(name) = source.query {
+        // Parameter names are case-sensitive; API Gateway has decoded the value. The value is
+        // the token itself (no scheme: a query string carries no `Authorization` syntax).
+        let forms = ["queryStringParameters", "multiValueQueryStringParameters"];
+        return match single_value(event, forms, |k| k == name)? {
+            Some(value) => token68(value),
+            None => Err(Reason::MissingToken),
+        };
+    }
+    let value = header_value(event, source.header)?;
+    if source.header.eq_ignore_ascii_case(SUBPROTOCOL_HEADER) {
+        return value.map_or(Err(Reason::MissingToken), subprotocol_token);
+    }
+    credential_in(value.into_iter(), source.cookie)
+}
+
 /// The value of header `name` (names compare case-insensitively, RFC 9110 §5.1); `Ok(None)`
-/// when absent. A header given twice (two spellings in `headers`, or several values in
-/// `multiValueHeaders`) is ambiguous: which one API Gateway keyed its cache on is unknown.
+/// when absent; given twice, refused (see [`single_value`]).
 fn header_value<'b>(event: Value<'_, 'b>, name: &str) -> Result<Option<&'b str>, Reason> {
-    let mut found =
-        event.get("headers").into_iter().flat_map(|h| h.members()).filter(|(k, _)| k.eq_ignore_ascii_case(name));
-    let value = found.next().and_then(|(_, v)| v.as_str());
-    let repeated = found.next().is_some()
-        || event
-            .get("multiValueHeaders")
-            .into_iter()
-            .flat_map(|h| h.members())
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.elements().count().max(1))
-            .sum::<usize>()
-            > 1;
-    if repeated { Err(Reason::Malformed) } else { Ok(value) }
+    single_value(event, ["headers", "multiValueHeaders"], |k| k.eq_ignore_ascii_case(name))
+}
+
+/// The one value named by `matches` in the single-value map `forms[0]` and the multi-value map
+/// `forms[1]` (REST and WebSocket events carry both). Given twice — two spellings in the
+/// single-value map, several values in the multi-value map, or the two maps disagreeing — the
+/// value is ambiguous: which one API Gateway checked as the identity source is unknown.
+fn single_value<'b>(
+    event: Value<'_, 'b>,
+    forms: [&'static str; 2],
+    matches: impl Fn(&str) -> bool,
+) -> Result<Option<&'b str>, Reason> {
+    // Every map of that name (an event naming a map twice is read whole, not by its first).
+    let matches = &matches;
+    let named = |form: &'static str| {
+        event.members().filter(move |(k, _)| *k == form).flat_map(|(_, m)| m.members()).filter(|(k, _)| matches(k))
+    };
+    let mut single = named(forms[0]);
+    let value = single.next().and_then(|(_, v)| v.as_str());
+    if single.next().is_some() {
+        return Err(Reason::Malformed);
+    }
+    // A multi-value entry that is not an array counts as one value.
+    let mut multi = named(forms[1]).flat_map(|(_, v)| {
+        let array = v.is_array();
+        v.elements().map(|e| e.as_str()).chain(std::iter::once(v.as_str()).filter(move |_| !array))
+    });
+    let other = multi.next();
+    if multi.next().is_some() {
+        return Err(Reason::Malformed);
+    }
+    match (value, other) {
+        (Some(v), Some(Some(m))) if v != m => Err(Reason::Malformed),
+        (Some(v), _) => Ok(Some(v)),
+        (None, Some(m)) => Ok(m),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The token in a `Sec-WebSocket-Protocol` value: the offered subprotocols are a
+/// comma-separated list (RFC 6455 §4.1, §11.3.4; list syntax and optional whitespace, RFC 9110
+/// §5.6.1), and the token is the element right after [`SUBPROTOCOL_MARKER`] (compared exactly,
+/// as subprotocol names are). No marker, or nothing after it: no token. The marker offered
+/// twice names two candidate tokens: refused.
+pub fn subprotocol_token(value: &str) -> Result<&str, Reason> {
+    let mut offered = value.split(',').map(trim_ows);
+    if !offered.any(|p| p == SUBPROTOCOL_MARKER) {
+        return Err(Reason::MissingToken);
+    }
+    let token = offered.next();
+    if token == Some(SUBPROTOCOL_MARKER) || offered.any(|p| p == SUBPROTOCOL_MARKER) {
+        return Err(Reason::Malformed);
+    }
+    token.map_or(Err(Reason::MissingToken), token68)
 }
 
 /// The value of cookie `name` in a `Cookie` header (`a=1; b=2`, RFC 6265 §4.2.1): the first
@@ -372,9 +472,9 @@ mod tests {
         // REST REQUEST: the configured header only (any case), never identitySource-less fallbacks.
         let e = r#"{"type":"REQUEST","methodArn":"m","headers":{"AUTHORIZATION":"Bearer h","X-Api-Token":"Bearer x","Cookie":"__session=c"}}"#;
         assert_eq!(token(e, None).as_deref(), Ok("h"));
-        let custom = Source { header: "x-api-token", cookie: None };
+        let custom = Source { header: "x-api-token", ..Source::default() };
         assert_eq!(read_with(e, custom).unwrap().1.as_deref(), Ok("x"));
-        let cookie = Source { header: "Cookie", cookie: Some("__session") };
+        let cookie = Source { header: "Cookie", cookie: Some("__session"), query: None };
         assert_eq!(read_with(e, cookie).unwrap().1.as_deref(), Ok("c"));
         let e = r#"{"type":"REQUEST","methodArn":"m","headers":{"Cookie":"__session=c"},"queryStringParameters":{"token":"Bearer q"}}"#;
         assert_eq!(token(e, Some("__session")), Err(Reason::MissingToken));
@@ -385,6 +485,44 @@ mod tests {
         assert_eq!(token(e, None), Err(Reason::Malformed));
         let e = r#"{"type":"REQUEST","headers":{"Authorization":"Bearer b"},"multiValueHeaders":{"Authorization":["Bearer b"]}}"#;
         assert_eq!(token(e, None).as_deref(), Ok("b"));
+    }
+
+    /// AWS's WebSocket `$connect` example (apigateway-websocket-api-lambda-auth.html), trimmed
+    /// to what is read, plus the token.
+    fn connect(extra: &str) -> String {
+        format!(
+            r#"{{"type":"REQUEST","methodArn":"arn:aws:execute-api:us-east-1:123456789012:abcdef123/default/$connect","headers":{{"HeaderAuth1":"headerValue1"}},"multiValueHeaders":{{"HeaderAuth1":["headerValue1"]}},"queryStringParameters":{{"QueryString1":"queryValue1"}},"multiValueQueryStringParameters":{{"QueryString1":["queryValue1"]}},"stageVariables":{{}},"requestContext":{{"routeKey":"$connect","eventType":"CONNECT","stage":"default","connectionId":"...","apiId":"abcdef123"}}{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn websocket_connect_is_recognized_and_read_like_rest_request() {
+        let e = connect(r#","queryStringParameters":{"token":"q"}"#);
+        let query = Source { query: Some("token"), ..Source::default() };
+        let arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/default/$connect";
+        assert_eq!(read_with(&e, query), Ok((Kind::WebSocket, Ok("q".into()), Some(arn.into()))));
+        assert_eq!(read_with(&e, Source::default()).unwrap().1, Err(Reason::MissingToken));
+        // A REST REQUEST event (no CONNECT) stays one.
+        let e = r#"{"type":"REQUEST","methodArn":"m","requestContext":{"routeKey":"$connect"}}"#;
+        assert_eq!(read_with(e, Source::default()).unwrap().0, Kind::Request);
+        let e = r#"{"type":"REQUEST","methodArn":"m","requestContext":{"eventType":"CONNECT"}}"#;
+        assert_eq!(read_with(e, Source::default()).unwrap().0, Kind::Request);
+        // A map named twice is read whole: its second copy cannot hide a second value.
+        let e = connect(r#","queryStringParameters":{"token":"a"},"queryStringParameters":{"token":"b"}"#);
+        assert_eq!(read_with(&e, query).unwrap().1, Err(Reason::Malformed));
+    }
+
+    #[test]
+    fn subprotocols() {
+        assert_eq!(subprotocol_token("jwt, a.b.c"), Ok("a.b.c"));
+        assert_eq!(subprotocol_token("chat,jwt,\ta.b.c ,x"), Ok("a.b.c"));
+        assert_eq!(subprotocol_token("a.b.c"), Err(Reason::MissingToken));
+        assert_eq!(subprotocol_token("jwt"), Err(Reason::MissingToken));
+        assert_eq!(subprotocol_token("jwt,"), Err(Reason::MissingToken));
+        assert_eq!(subprotocol_token("jwt, a, jwt, b"), Err(Reason::Malformed));
+        assert_eq!(subprotocol_token("jwt, jwt"), Err(Reason::Malformed));
+        assert_eq!(subprotocol_token("jwt, a\u{a0}"), Err(Reason::Malformed), "non-ASCII never panics");
+        assert_eq!(subprotocol_token(""), Err(Reason::MissingToken));
     }
 
     #[test]

@@ -291,7 +291,10 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
     let context: Vec<String> = a.context().iter().map(|c| format!("{} <- {}", c.key, path(&c.path))).collect();
     println!("context: sub <- sub{}", context.iter().map(|c| format!(", {c}")).collect::<String>());
     println!("token cookie: {}", a.cookie().unwrap_or("none"));
-    println!("token header (REST REQUEST events): {}", a.token_header());
+    match a.token_query() {
+        Some(q) => println!("token query parameter (REST REQUEST and WebSocket events): {q}"),
+        None => println!("token header (REST REQUEST and WebSocket events): {}", a.token_header()),
+    }
     println!("HTTP API answers: {:?}", a.format());
     println!("decision cache: {:?}", loaded.cache);
     match &loaded.metrics {

@@ -176,6 +176,55 @@ pub fn request_event(headers: Value) -> String {
     .to_string()
 }
 
+/// The `methodArn` of AWS's WebSocket `$connect` example, and the stage its policies cover.
+pub const CONNECT_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/default/$connect";
+pub const CONNECT_STAGE: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/default/*";
+
+/// AWS's example input to a WebSocket API's REQUEST authorizer on `$connect`, copied from
+/// "Control access to WebSocket APIs with AWS Lambda REQUEST authorizers"
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html),
+/// with `headers` and `query` added to its own, in both the single- and the multi-value form
+/// as API Gateway sends them (a string value `v` is `[v]` in the multi-value form).
+pub fn connect_event(headers: Value, query: Value) -> String {
+    let mut e = json!({
+        "type": "REQUEST",
+        "methodArn": CONNECT_ARN,
+        "headers": {
+            "Connection": "upgrade", "content-length": "0", "HeaderAuth1": "headerValue1",
+            "Host": "abcdef123.execute-api.us-east-1.amazonaws.com",
+            "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits", "Sec-WebSocket-Key": "...",
+            "Sec-WebSocket-Version": "13", "Upgrade": "websocket", "X-Amzn-Trace-Id": "...",
+            "X-Forwarded-For": "...", "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https"
+        },
+        "multiValueHeaders": {
+            "Connection": ["upgrade"], "content-length": ["0"], "HeaderAuth1": ["headerValue1"],
+            "Host": ["abcdef123.execute-api.us-east-1.amazonaws.com"],
+            "Sec-WebSocket-Extensions": ["permessage-deflate; client_max_window_bits"], "Sec-WebSocket-Key": ["..."],
+            "Sec-WebSocket-Version": ["13"], "Upgrade": ["websocket"], "X-Amzn-Trace-Id": ["..."],
+            "X-Forwarded-For": ["..."], "X-Forwarded-Port": ["443"], "X-Forwarded-Proto": ["https"]
+        },
+        "queryStringParameters": { "QueryString1": "queryValue1" },
+        "multiValueQueryStringParameters": { "QueryString1": ["queryValue1"] },
+        "stageVariables": {},
+        "requestContext": {
+            "routeKey": "$connect", "eventType": "CONNECT", "extendedRequestId": "...",
+            "requestTime": "19/Jan/2023:21:13:26 +0000", "messageDirection": "IN", "stage": "default",
+            "connectedAt": 1674162806344u64, "requestTimeEpoch": 1674162806345u64, "identity": { "sourceIp": "..." },
+            "requestId": "...", "domainName": "abcdef123.execute-api.us-east-1.amazonaws.com", "connectionId": "...",
+            "apiId": "abcdef123"
+        }
+    });
+    for (single, multi, extra) in
+        [("headers", "multiValueHeaders", headers), ("queryStringParameters", "multiValueQueryStringParameters", query)]
+    {
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            e[multi][&k] = if v.is_string() { json!([v.clone()]) } else { v.clone() };
+            e[single][&k] = v;
+        }
+    }
+    e.to_string()
+}
+
 /// What an event got: the response JSON (`None` = the `Unauthorized` error) and the reason.
 #[derive(Debug)]
 pub struct Outcome {

@@ -21,6 +21,8 @@ NOT_PARAMETERS = {
     "JWT_DECISION_CACHE",
     "JWT_DECISION_CACHE_MAX_SECONDS",
     "JWT_RUNTIME_PIPELINING",
+    # REST REQUEST and WebSocket events only; template-websocket.yaml sets it.
+    "JWT_TOKEN_QUERY",
 }
 
 
@@ -313,6 +315,76 @@ class ManagedInstancesTemplate(CommonChecks, unittest.TestCase):
         perms = [p["Properties"] for p in of_type(cfn, "AWS::Lambda::Permission").values()]
         self.assertTrue(any("AuthorizerFunctionAliaslive" in json.dumps(p["FunctionName"])
                             and "/authorizers/" in json.dumps(p["SourceArn"]) for p in perms), perms)
+
+
+class WebSocketTemplate(CommonChecks, unittest.TestCase):
+    """template-websocket.yaml (issue 19): a WebSocket API whose $connect route has a REQUEST
+    Lambda authorizer on the token's query-string parameter, and an echo backend."""
+    template = "template-websocket.yaml"
+    # The token comes from the query string (JWT_TOKEN_QUERY), not a header.
+    not_parameters = (NOT_PARAMETERS - {"JWT_TOKEN_QUERY"}) | {"JWT_TOKEN_HEADER"}
+
+    def resources(self, cfn, type_):
+        return list(of_type(cfn, type_).values())
+
+    def test_cache_ttl_is_one_parameter_with_a_safe_default(self):
+        # WebSocket authorizer results are not cached ("Supported only for HTTP API Lambda
+        # authorizers"): no TTL parameter, JWT_CACHE_TTL_SECONDS says 0.
+        self.assertNotIn("CacheTtlSeconds", self.t["Parameters"])
+        env = self.fn["Properties"]["Environment"]["Variables"]
+        self.assertEqual(env["JWT_CACHE_TTL_SECONDS"], "0")
+        self.assertEqual(env["JWT_TOKEN_LIFETIME_SECONDS"], {"Ref": "TokenLifetimeSeconds"})
+
+    def test_websocket_api_with_a_request_authorizer_on_connect(self):
+        cfn = translate(self.template, {"TokenQueryParameter": "access_token"})
+        (api,) = self.resources(cfn, "AWS::ApiGatewayV2::Api")
+        self.assertEqual(api["Properties"]["ProtocolType"], "WEBSOCKET")
+        (a,) = self.resources(cfn, "AWS::ApiGatewayV2::Authorizer")
+        a = a["Properties"]
+        self.assertEqual(a["AuthorizerType"], "REQUEST")
+        self.assertIn("AuthorizerFunction.Arn", json.dumps(a["AuthorizerUri"]))
+        self.assertEqual(a["IdentitySource"], [{"Fn::Sub": "route.request.querystring.${TokenQueryParameter}"}])
+        self.assertNotIn("AuthorizerResultTtlInSeconds", a)
+        self.assertNotIn("AuthorizerPayloadFormatVersion", a)  # HTTP APIs only
+        env = cfn["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual(env["JWT_TOKEN_QUERY"], {"Ref": "TokenQueryParameter"})  # the same parameter
+        routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in self.resources(cfn, "AWS::ApiGatewayV2::Route")}
+        self.assertEqual((routes["$connect"]["AuthorizationType"], routes["$connect"]["AuthorizerId"]),
+                         ("CUSTOM", {"Ref": "ConnectAuthorizer"}))
+        self.assertEqual(routes["$connect"]["Target"], {"Fn::Sub": "integrations/${EchoIntegration}"})
+        self.assertEqual(routes["$default"]["RouteResponseSelectionExpression"], "$default")
+        perms = [p["Properties"] for p in self.resources(cfn, "AWS::Lambda::Permission")]
+        self.assertTrue(any(p["FunctionName"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+                            and "/authorizers/" in json.dumps(p["SourceArn"]) for p in perms), perms)
+        (stage,) = self.resources(cfn, "AWS::ApiGatewayV2::Stage")
+        self.assertIs(stage["Properties"]["DefaultRouteSettings"]["DataTraceEnabled"], False)
+        self.assertEqual(self.t["Parameters"]["TokenQueryParameter"]["Default"], "token")
+
+    def test_the_readme_subprotocol_setup_reads_sec_websocket_protocol(self):
+        # README.md, "WebSocket APIs": the identity source route.request.header.Sec-WebSocket-Protocol
+        # and JWT_TOKEN_HEADER=Sec-WebSocket-Protocol instead of JWT_TOKEN_QUERY.
+        readme = (ROOT / "README.md").read_text()
+        for snippet in ("route.request.header.Sec-WebSocket-Protocol", "JWT_TOKEN_HEADER: Sec-WebSocket-Protocol"):
+            self.assertIn(snippet, readme)
+        t = copy.deepcopy(self.t)
+        t["Resources"]["ConnectAuthorizer"]["Properties"]["IdentitySource"] = ["route.request.header.Sec-WebSocket-Protocol"]
+        env = t["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+        del env["JWT_TOKEN_QUERY"]
+        env["JWT_TOKEN_HEADER"] = "Sec-WebSocket-Protocol"
+        self.assertLessEqual(set(env), config_variables())
+        for r in t["Resources"].values():
+            if "CodeUri" in r.get("Properties", {}):
+                r["Properties"]["CodeUri"] = "s3://bucket/key.zip"
+        cfn = transform(t, {}, _Loader())
+        (a,) = self.resources(cfn, "AWS::ApiGatewayV2::Authorizer")
+        self.assertEqual(a["Properties"]["IdentitySource"], ["route.request.header.Sec-WebSocket-Protocol"])
+
+    def test_parameters_are_the_rest_template_s_without_the_cache_and_cors(self):
+        base = load("template-rest.yaml")["Parameters"]
+        mine = self.t["Parameters"]
+        self.assertEqual(set(mine), set(base) - {"CacheTtlSeconds", "TokenHeader", "CorsAllowOrigin"} | {"TokenQueryParameter"})
+        for name in set(mine) & set(base):
+            self.assertEqual(mine[name], base[name], name)
 
 
 if __name__ == "__main__":
