@@ -195,7 +195,8 @@ fn settings_are_parsed_as_documented() {
 fn weak_non_rsa_unparsable_or_private_pem_keys_are_refused() {
     refused(&[("JWT_PUBLIC_KEY", &public_pem("rsa1024"))], "JWT_PUBLIC_KEY");
     assert!(load_err(&[("JWT_PUBLIC_KEY", &public_pem("rsa1024"))]).problem.contains("2048"));
-    assert!(load_err(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.pub.pem"))]).problem.contains("RSA"));
+    // An EC key verifies only ES256, which the default JWT_ALGORITHMS (RS256) does not allow.
+    assert!(load_err(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.pub.pem"))]).problem.contains("only ES256"));
     refused(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.pub.pem"))], "JWT_PUBLIC_KEY");
     refused(&[("JWT_PUBLIC_KEY", &fixture("rsa2048-a.key.pem"))], "JWT_PUBLIC_KEY");
     refused(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.key.pem"))], "JWT_PUBLIC_KEY");
