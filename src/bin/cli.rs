@@ -137,7 +137,9 @@ fn parse_alg(opts: &[(&str, &str)], default: Alg, fits: impl Fn(Alg) -> bool, ke
     let Some(name) = opt(opts, "--alg") else { return Ok(default) };
     let alg = Alg::from_name(name).ok_or(format!("--alg: unsupported algorithm {name}"))?;
     if !fits(alg) {
-        return Err(format!("--alg {name} does not fit {key} (RSA: RS*/PS*, P-256: ES256, P-384: ES384, Ed25519: EdDSA)"));
+        return Err(format!(
+            "--alg {name} does not fit {key} (RSA: RS*/PS*, P-256: ES256, P-384: ES384, Ed25519: EdDSA)"
+        ));
     }
     Ok(alg)
 }
@@ -231,7 +233,9 @@ fn jwks(args: &[String]) -> Result<ExitCode, String> {
             return Err(format!("two keys have the kid {kid}: give each its own --kid"));
         }
         let default = key.curve().map_or(Alg::RS256, |c| c.alg());
-        keys.push(key.to_jwk(&kid, parse_alg(group, default, |a| key.fits(a), &format!("the {} key", key.describe()))?));
+        keys.push(
+            key.to_jwk(&kid, parse_alg(group, default, |a| key.fits(a), &format!("the {} key", key.describe()))?),
+        );
     }
     println!("{}", serde_json::json!({ "keys": keys }));
     Ok(ExitCode::SUCCESS)

@@ -119,7 +119,8 @@ pub fn parse_jwks(json: &str) -> Result<(Vec<Key>, Vec<Skipped>), KeyError> {
         };
         // RFC 8725 §3.1: a key is for one family; an `alg` its type cannot verify is never usable.
         if alg.is_some_and(|a| !key.fits(a)) {
-            skipped.push(skip("alg does not fit the key type (RSA: RS*/PS*, P-256: ES256, P-384: ES384, Ed25519: EdDSA)"));
+            skipped
+                .push(skip("alg does not fit the key type (RSA: RS*/PS*, P-256: ES256, P-384: ES384, Ed25519: EdDSA)"));
             continue;
         }
         keys.push(key.with_kid(jwk.kid.as_deref()).with_alg(alg));

@@ -128,7 +128,9 @@ impl Key {
     pub fn from_ec_coordinates(curve: Curve, x: &[u8], y: &[u8]) -> Result<Key, KeyError> {
         let size = curve.size();
         if x.len() != size || y.len() != size {
-            return Err(KeyError("an EC key's x or y is not exactly the curve's size (32 bytes for P-256, 48 for P-384)"));
+            return Err(KeyError(
+                "an EC key's x or y is not exactly the curve's size (32 bytes for P-256, 48 for P-384)",
+            ));
         }
         let mut point = Vec::with_capacity(1 + 2 * size);
         point.push(0x04);
@@ -278,7 +280,11 @@ impl Key {
     pub fn thumbprint(&self) -> String {
         let canonical = match &self.material {
             Material::Rsa(_) => {
-                format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64::encode(self.exponent()), b64::encode(self.modulus()))
+                format!(
+                    r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                    b64::encode(self.exponent()),
+                    b64::encode(self.modulus())
+                )
             }
             Material::Ec(curve, point) => {
                 let (x, y) = point[1..].split_at(curve.size());

@@ -104,7 +104,8 @@ impl Signer {
                     _ => &signature::RSA_PKCS1_SHA256,
                 };
                 // Signing only fails for a key/buffer mismatch, which `modulus_len` rules out.
-                pair.sign(encoding, &rng, token.as_bytes(), &mut sig).expect("RSA signing with a buffer of modulus length");
+                pair.sign(encoding, &rng, token.as_bytes(), &mut sig)
+                    .expect("RSA signing with a buffer of modulus length");
                 sig
             }
             // RFC 7518 §3.4: the fixed-size R ‖ S (the `*_FIXED_SIGNING` format).

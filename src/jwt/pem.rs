@@ -91,4 +91,3 @@ fn normalize_pem(pem: &str) -> String {
     out.push('\n');
     out
 }
-
