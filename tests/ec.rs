@@ -305,7 +305,10 @@ fn a_point_not_on_the_curve_is_refused_at_cold_start() {
     let mut off = p.clone();
     off[64] ^= 1;
     assert!(Key::from_ec_point(Curve::P256, &off).is_err());
-    assert!(Key::from_ec_point(Curve::P384, &p).is_err(), "a P-256 point is not a P-384 key");
+    let e = Key::from_ec_point(Curve::P384, &p).unwrap_err();
+    assert!(e.0.contains("04 || x || y of the curve's size"), "a P-256 point is not a P-384 key: {e}");
+    let e = Key::from_ec_point(Curve::P256, &[&[0x05], &p[1..]].concat()).unwrap_err();
+    assert!(e.0.contains("04 || x || y"), "{e}");
 }
 
 #[test]
@@ -416,4 +419,15 @@ fn pem_keys_load_with_their_type_and_jwks_round_trip_through_to_jwk() {
     let rfc = jwks(&[json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})]);
     let (keys, _) = parse_jwks(&rfc).unwrap();
     assert_eq!(keys[0].thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+}
+
+#[test]
+fn an_ed25519_spki_with_parameters_is_refused() {
+    // RFC 8410 §3: id-Ed25519's parameters MUST be absent; the same key with a NULL is refused.
+    let key = Key::from_pem(&public_pem("ed25519")).unwrap();
+    let x = key.public_bytes();
+    let plain = [&[0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00][..], x].concat();
+    assert_eq!(Key::from_spki_der(&plain).unwrap().public_bytes(), x);
+    let with_null = [&[0x30, 0x2c, 0x30, 0x07, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x05, 0x00, 0x03, 0x21, 0x00][..], x].concat();
+    assert!(Key::from_spki_der(&with_null).unwrap_err().0.contains("parameters"));
 }
