@@ -287,7 +287,8 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
     let list = |items: &[String], none: &str| if items.is_empty() { none.to_owned() } else { items.join(", ") };
     println!("keys ({}):", a.keys().len());
     for key in a.keys().iter() {
-        let alg = key.alg().map_or("any allowed", |alg| alg.name());
+        // An EC or Ed25519 key verifies one algorithm only; an RSA key any allowed RS*/PS*.
+        let alg = key.alg().or(key.curve().map(|c| c.alg())).map_or("any allowed", |alg| alg.name());
         let kid = key.kid().unwrap_or("(none: matches any kid)");
         println!("  kid {kid}: {}, alg {alg}, RFC 7638 thumbprint {}", key.describe(), key.thumbprint());
     }
