@@ -1,7 +1,9 @@
 //! Differential test: for a few thousand generated tokens — valid ones, and ones with changed
 //! claims, algorithms, keys, times, audiences and issuers, or with bytes flipped afterwards —
 //! our allow/deny equals the `jsonwebtoken` crate's, configured with the same policy: the
-//! same RS256 key, issuer, audience, leeway, required `exp` and `sub`, and `nbf` checked.
+//! same key, issuer, audience, leeway, required `exp` and `sub`, and `nbf` checked. Once per
+//! algorithm: RS256, ES256, ES384 and EdDSA (Ed25519) — `jsonwebtoken` verifies with
+//! aws-lc-rs, an implementation independent of our `ring`.
 //!
 //! Where the two deliberately differ (docs/fuzzing.md, "Differential test") the case is
 //! classified from the token's content alone, counted, and checked for *our* documented
@@ -68,6 +70,7 @@ struct Policy {
 /// Our authorizers, loaded through `config::load` like the Lambda does, one per policy.
 struct Ours {
     pem: String,
+    alg: Alg,
     loaded: HashMap<Policy, Authorizer>,
     scratch: Scratch,
 }
@@ -75,10 +78,14 @@ struct Ours {
 impl Ours {
     fn decide(&mut self, token: &[u8], p: Policy, now: u64) -> bool {
         let pem = self.pem.clone();
+        let alg = self.alg.name();
         let authorizer = self.loaded.entry(p).or_insert_with(|| {
             let leeway = p.leeway.to_string();
-            let mut env: HashMap<&str, String> =
-                HashMap::from([("JWT_PUBLIC_KEY", pem), ("JWT_LEEWAY_SECONDS", leeway)]);
+            let mut env: HashMap<&str, String> = HashMap::from([
+                ("JWT_PUBLIC_KEY", pem),
+                ("JWT_LEEWAY_SECONDS", leeway),
+                ("JWT_ALGORITHMS", alg.into()),
+            ]);
             if p.issuer {
                 env.insert("JWT_ISSUER", ISSUER.into());
             }
@@ -92,8 +99,8 @@ impl Ours {
 }
 
 /// `jsonwebtoken` with the same policy.
-fn theirs(token: &[u8], p: Policy, key: &DecodingKey) -> bool {
-    let mut v = Validation::new(Algorithm::RS256);
+fn theirs(token: &[u8], p: Policy, key: &DecodingKey, alg: Algorithm) -> bool {
+    let mut v = Validation::new(alg);
     v.leeway = p.leeway;
     v.validate_exp = true;
     v.validate_nbf = true;
@@ -238,8 +245,9 @@ fn has_duplicate(json: &[u8]) -> bool {
 }
 
 /// One generated JWT: header and claims as JSON members written by hand (so duplicates and
-/// odd spellings are possible), signed by key A (or, sometimes, key B).
-fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer) -> Vec<u8> {
+/// odd spellings are possible), signed with `alg` by key A (or, sometimes, key B).
+fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer, alg: Alg, b_alg: Alg) -> Vec<u8> {
+    let alg_json = format!("\"{}\"", alg.name());
     let t = |off: i64| (t0 as i64 + off).to_string();
     let mut claims: Vec<(&str, String)> = Vec::new();
     let exp = match rng.below(100) {
@@ -290,7 +298,7 @@ fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer) -> Vec<u8>
         let name = rng.pick(&["sub", "email", "exp"]);
         claims.push((name, "\"again\"".into()));
     }
-    let mut header: Vec<(&str, String)> = vec![("alg", "\"RS256\"".into())];
+    let mut header: Vec<(&str, String)> = vec![("alg", alg_json.clone())];
     match rng.below(100) {
         0..=69 => header.push(("typ", "\"JWT\"".into())),
         70..=79 => {}
@@ -307,13 +315,13 @@ fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer) -> Vec<u8>
         header.push(("exp", "1".into()));
     }
     if rng.percent(2) {
-        header.push(("alg", "\"RS256\"".into()));
+        header.push(("alg", alg_json));
     }
     let obj = |m: &[(&str, String)]| {
         format!("{{{}}}", m.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","))
     };
-    let signer = if rng.percent(5) { b } else { a };
-    signer.sign_raw(obj(&header).as_bytes(), obj(&claims).as_bytes(), Alg::RS256).into_bytes()
+    let (signer, signed_with) = if rng.percent(5) { (b, b_alg) } else { (a, alg) };
+    signer.sign_raw(obj(&header).as_bytes(), obj(&claims).as_bytes(), signed_with).into_bytes()
 }
 
 /// Changes a signed token without re-signing it.
@@ -330,7 +338,7 @@ fn mutate(rng: &mut Rng, token: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
         }
         3 => {
             // another algorithm in the header, same claims and signature
-            let alg = rng.pick(&["HS256", "none", "RS384", "RS512", "PS256", "ES256"]);
+            let alg = rng.pick(&["HS256", "none", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]);
             let h = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
             t = [h.as_bytes(), &token[d1..]].concat();
         }
@@ -377,15 +385,46 @@ fn mutate(rng: &mut Rng, token: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
 
 #[test]
 fn our_decisions_match_jsonwebtoken() {
-    let a = Signer::from_pkcs8(fixture("rsa2048-a.key.pem").as_bytes()).expect("key A");
-    let b = Signer::from_pkcs8(fixture("rsa2048-b.key.pem").as_bytes()).expect("key B");
-    let pem = fixture("rsa2048-a.pub.pem");
-    let key = DecodingKey::from_rsa_pem(pem.as_bytes()).expect("jsonwebtoken reads key A");
-    let mut ours = Ours { pem, loaded: HashMap::new(), scratch: Scratch::default() };
+    differential(Alg::RS256, Algorithm::RS256, "rsa2048-a", "rsa2048-b", 0x005E_ED0F_D1FF);
+}
 
-    let mut rng = Rng(0x005E_ED0F_D1FF);
+#[test]
+fn our_es256_decisions_match_jsonwebtoken() {
+    differential(Alg::ES256, Algorithm::ES256, "ec-p256", "ec-p256-b", 0x00E5_2560_D1FF);
+}
+
+#[test]
+fn our_es384_decisions_match_jsonwebtoken() {
+    // Key B is on another curve: its signatures are refused by both sides.
+    differential(Alg::ES384, Algorithm::ES384, "ec-p384", "ec-p256", 0x00E5_3840_D1FF);
+}
+
+#[test]
+fn our_eddsa_decisions_match_jsonwebtoken() {
+    // Key B is another type: the token names EdDSA but carries an ES256 signature.
+    differential(Alg::EdDSA, Algorithm::EdDSA, "ed25519", "ec-p256", 0x00ED_2551_9D1F);
+}
+
+/// The whole comparison for one algorithm: key `a` (configured on both sides) signs most
+/// tokens, key `b` the rest (the wrong key; for ES384 and EdDSA another type or curve, and its
+/// own algorithm's signature, which `Signer` requires).
+fn differential(alg: Alg, their_alg: Algorithm, a_name: &str, b_name: &str, seed: u64) {
+    let a = Signer::from_pkcs8(fixture(&format!("{a_name}.key.pem")).as_bytes()).expect("key A");
+    let b = Signer::from_pkcs8(fixture(&format!("{b_name}.key.pem")).as_bytes()).expect("key B");
+    let pem = fixture(&format!("{a_name}.pub.pem"));
+    let key = match alg {
+        Alg::ES256 | Alg::ES384 => DecodingKey::from_ec_pem(pem.as_bytes()),
+        Alg::EdDSA => DecodingKey::from_ed_pem(pem.as_bytes()),
+        _ => DecodingKey::from_rsa_pem(pem.as_bytes()),
+    }
+    .expect("jsonwebtoken reads key A");
+    let mut ours = Ours { pem, alg, loaded: HashMap::new(), scratch: Scratch::default() };
+
+    let mut rng = Rng(seed);
     let t0 = clock();
-    let pool: Vec<Vec<u8>> = (0..POOL).map(|n| generate(&mut rng, t0, n, &a, &b)).collect();
+    // Key B signs with its own algorithm; the header still names `alg`.
+    let b_alg = if b.fits(alg) { alg } else { b.default_alg() };
+    let pool: Vec<Vec<u8>> = (0..POOL).map(|n| generate(&mut rng, t0, n, &a, &b, alg, b_alg)).collect();
 
     let mut cases: Vec<(Vec<u8>, Policy, bool)> = Vec::new(); // (token, policy, leeway on the exp boundary)
     for token in &pool {
@@ -417,7 +456,7 @@ fn our_decisions_match_jsonwebtoken() {
                 }
             }
             let our = ours.decide(token, p, now);
-            let their = theirs(token, p, &key);
+            let their = theirs(token, p, &key, their_alg);
             if clock() == now {
                 break (now, p, our, their);
             }
@@ -441,7 +480,8 @@ fn our_decisions_match_jsonwebtoken() {
         }
     }
     println!(
-        "differential: {} cases, {compared} compared ({allowed} allowed by both), {retried} retried on a clock tick",
+        "differential {}: {} cases, {compared} compared ({allowed} allowed by both), {retried} retried on a clock tick",
+        alg.name(),
         cases.len()
     );
     for (d, (n, differed)) in &differences {
