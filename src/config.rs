@@ -148,8 +148,7 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         Some(list) => items("JWT_ALGORITHMS", &list)?.into_iter().try_fold(AlgSet::EMPTY, |set, name| {
             Alg::from_name(name).map(|a| set.with(a)).ok_or(err(
                 "JWT_ALGORITHMS",
-                "unsupported algorithm (allowed: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA; \
-                 EdDSA is Ed25519 only)",
+                "unsupported algorithm (allowed: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA)",
             ))
         })?,
     };
