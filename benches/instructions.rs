@@ -4,7 +4,7 @@
 //! same call once, so one-time work — CPU feature detection, buffer growth, a cache fill —
 //! is never attributed to the measured call; inputs are leaked so their drop is not either. `.ci/bench.sh` reads the JSON summary and
 //! fails when `decide` exceeds 1.08 × `ring_verify`, or `decide_cached` its bound; and, for
-//! ES256, ES384 and Ed25519 (issue 18), when `decide_curve` exceeds 1.08 × `ring_verify_curve`
+//! ES256, ES384 and Ed25519 (issue 18), when `decide_curve` exceeds 1.05 × `ring_verify_curve`
 //! of the same algorithm.
 //!
 //! Needs valgrind and `gungraun-runner` (same version as the `gungraun` dev-dependency):

@@ -18,7 +18,8 @@ import sys
 METRICS_MAX = 1.02  # an invocation with metrics on ÷ the same without, instructions
 HOT_PATH_MAX = 1.08  # decide ÷ ring_verify, instructions counted in the same run
 CACHED_MAX = 5000  # instructions for a cached decision (docs/performance.md says why)
-CURVES = ("es256", "es384", "ed25519")  # decide_curve ÷ ring_verify_curve, each gated by HOT_PATH_MAX
+CURVES = ("es256", "es384", "ed25519")  # issue 18: decide_curve ÷ ring_verify_curve of the same algorithm
+CURVE_MAX = 1.05  # ... at most this (the issue's goal; measured 1.001-1.020, docs/performance.md §1a)
 
 
 def criterion(root):
@@ -81,15 +82,15 @@ def instructions(lines):
             bad.append(f"no instruction counts for ring_verify_curve.{alg} / decide_curve.{alg}")
             continue
         curves.append(f"decide_curve/ring_verify_curve ({alg}) = {hot / floor:.4f}")
-        if hot > HOT_PATH_MAX * floor:
-            bad.append(f"decide_curve.{alg} is {hot / floor:.4f} x ring_verify_curve.{alg} (limit {HOT_PATH_MAX})")
+        if hot > CURVE_MAX * floor:
+            bad.append(f"decide_curve.{alg} is {hot / floor:.4f} x ring_verify_curve.{alg} (limit {CURVE_MAX})")
     if bad:
         print("FAIL: " + "; ".join(bad))
         return 1
     print(
         f"ok: decide/ring_verify = {ir['decide'] / ring:.4f} <= {HOT_PATH_MAX}; "
         f"decide_cached = {ir['decide_cached']} <= {CACHED_MAX}; " + "; ".join(metrics) + f" <= {METRICS_MAX}; "
-        + "; ".join(curves) + f" <= {HOT_PATH_MAX}"
+        + "; ".join(curves) + f" <= {CURVE_MAX}"
     )
     return 0
 
