@@ -324,12 +324,75 @@ fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer, alg: Alg, 
     signer.sign_raw(obj(&header).as_bytes(), obj(&claims).as_bytes(), signed_with).into_bytes()
 }
 
+/// The group orders of P-256 and P-384 (SEC 2 §2.4.2, §2.5.1), big-endian.
+const P256_N: [u8; 32] = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+const P384_N: [u8; 48] =
+    hex("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973");
+
+const fn hex<const N: usize>(s: &str) -> [u8; N] {
+    let b = s.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = nib(b[2 * i]) << 4 | nib(b[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+const fn nib(c: u8) -> u8 {
+    if c <= b'9' { c - b'0' } else { c - b'a' + 10 }
+}
+
+/// Big-endian `n - s` when `s <= n`, else `s` unchanged.
+fn sub_be(n: &[u8], s: &[u8]) -> Vec<u8> {
+    if s > n {
+        return s.to_vec();
+    }
+    let mut out = vec![0u8; n.len()];
+    let mut borrow = 0i16;
+    for i in (0..n.len()).rev() {
+        let d = i16::from(n[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        out[i] = (d + 256 * borrow) as u8;
+    }
+    out
+}
+
+/// DER `ECDSA-Sig-Value` (RFC 3279 §2.2.3) of a signature's two halves.
+fn der(fixed: &[u8]) -> Vec<u8> {
+    let int = |b: &[u8]| {
+        let b = &b[b.iter().position(|x| *x != 0).unwrap_or(b.len().saturating_sub(1))..];
+        let pad = usize::from(b.first().is_some_and(|x| x & 0x80 != 0));
+        let len = b.len() + pad;
+        let mut v = vec![0x02];
+        if len >= 128 {
+            v.extend([0x82, (len >> 8) as u8, len as u8]);
+        } else {
+            v.push(len as u8);
+        }
+        v.extend(std::iter::repeat_n(0, pad));
+        v.extend_from_slice(b);
+        v
+    };
+    let (r, s) = fixed.split_at(fixed.len() / 2);
+    let body = [int(r), int(s)].concat();
+    let mut out = vec![0x30];
+    match body.len() {
+        0..128 => out.push(body.len() as u8),
+        128..256 => out.extend([0x81, body.len() as u8]),
+        _ => out.extend([0x82, (body.len() >> 8) as u8, body.len() as u8]),
+    }
+    out.extend(body);
+    out
+}
+
 /// Changes a signed token without re-signing it.
 fn mutate(rng: &mut Rng, token: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
     let mut t = token.to_vec();
     let dots: Vec<usize> = t.iter().enumerate().filter(|(_, b)| **b == b'.').map(|(i, _)| i).collect();
     let (d1, d2) = (dots[0], dots[1]);
-    match rng.below(9) {
+    match rng.below(11) {
         0..=2 => {
             // flip a byte in the header, the claims or the signature
             let (lo, hi) = [(0, d1), (d1 + 1, d2), (d2 + 1, t.len())][rng.below(3)];
@@ -371,6 +434,26 @@ fn mutate(rng: &mut Rng, token: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
             const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
             if let Some(i) = t.last().and_then(|l| ALPHABET.iter().position(|c| c == l)) {
                 *t.last_mut().expect("non-empty") = ALPHABET[i ^ 1];
+            }
+        }
+        9 => {
+            // ECDSA's other valid signature (R, n - S): a 64-byte signature taken as P-256's,
+            // 96 bytes as P-384's (RSA and Ed25519 signatures only become invalid)
+            if let Ok(sig) = URL_SAFE_NO_PAD.decode(&token[d2 + 1..]) {
+                let n = match sig.len() {
+                    64 => P256_N.to_vec(),
+                    96 => P384_N.to_vec(),
+                    _ => vec![0xff; sig.len() / 2],
+                };
+                let (r, s) = sig.split_at(sig.len() / 2);
+                let high = [r, &sub_be(&n, s)[..]].concat();
+                t = [&token[..=d2], URL_SAFE_NO_PAD.encode(high).as_bytes()].concat();
+            }
+        }
+        10 => {
+            // the signature's halves as a DER ECDSA-Sig-Value (what JCA and OpenSSL produce)
+            if let Ok(sig) = URL_SAFE_NO_PAD.decode(&token[d2 + 1..]) {
+                t = [&token[..=d2], URL_SAFE_NO_PAD.encode(der(&sig)).as_bytes()].concat();
             }
         }
         _ => {

@@ -267,6 +267,16 @@ fn high_s_is_accepted_by_ecdsa_as_ring_does_and_out_of_range_scalars_are_refused
         let (r, s) = sig.split_at(n.len());
         let high = [r, &sub_be(&n, s)[..]].concat();
         assert_eq!(decide(&auth, &with_signature(&token, &high)), Ok(()), "{name}: (R, n - S) verifies");
+        // aws-lc-rs (through jsonwebtoken), an independent implementation, accepts it too.
+        let key = jsonwebtoken::DecodingKey::from_ec_pem(public_pem(name).as_bytes()).unwrap();
+        let their_alg = if alg == Alg::ES256 { jsonwebtoken::Algorithm::ES256 } else { jsonwebtoken::Algorithm::ES384 };
+        let mut validation = jsonwebtoken::Validation::new(their_alg);
+        validation.validate_exp = false;
+        validation.set_required_spec_claims::<&str>(&[]);
+        for sig in [&sig[..], &high[..]] {
+            let decoded = jsonwebtoken::decode::<Value>(with_signature(&token, sig), &key, &validation);
+            assert!(decoded.is_ok(), "{name}: jsonwebtoken {decoded:?}");
+        }
         let zero = vec![0u8; n.len()];
         for bad in [[r, &zero[..]].concat(), [&zero[..], s].concat(), [r, &n[..]].concat(), [&n[..], s].concat()] {
             assert_eq!(decide(&auth, &with_signature(&token, &bad)), Err(Reason::BadSignature), "{name}");
