@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{AZP, Fixture, PeerClaims};
+use common::{AZP, CurveFixture, Fixture, PeerClaims};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jwt_authorizer::Scratch;
 use jwt_authorizer::apigw::event;
@@ -104,5 +104,26 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, floor, stages);
+/// ES256, ES384, Ed25519 (issue 18): ring's verify alone and the decision, per algorithm; the
+/// report divides each by the RS256 `floor/ring_verify` too, so the algorithms compare.
+fn curves(c: &mut Criterion) {
+    use jwt_authorizer::jwt::header::Alg;
+    let mut g = c.benchmark_group("curve");
+    for (alg, id) in [(Alg::ES256, "es256"), (Alg::ES384, "es384"), (Alg::EdDSA, "ed25519")] {
+        let f = CurveFixture::new(alg);
+        let key = ring::signature::UnparsedPublicKey::new(f.ring_alg, &f.public[..]);
+        g.bench_function(format!("ring_verify_{id}"), |b| {
+            b.iter(|| key.verify(black_box(&f.signing_input), black_box(&f.signature)))
+        });
+        let mut scratch = Scratch::default();
+        let token = f.token.as_bytes();
+        assert_eq!(f.authorizer.decide(token, f.now, &mut scratch), Ok(()));
+        g.bench_function(format!("decide_{id}"), |b| {
+            b.iter(|| f.authorizer.decide(black_box(token), f.now, &mut scratch))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, floor, stages, curves);
 criterion_main!(benches);

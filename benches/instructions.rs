@@ -3,14 +3,16 @@
 //! Every case gets its inputs from a setup function (not counted) that has already run the
 //! same call once, so one-time work — CPU feature detection, buffer growth, a cache fill —
 //! is never attributed to the measured call; inputs are leaked so their drop is not either. `.ci/bench.sh` reads the JSON summary and
-//! fails when `decide` exceeds 1.08 × `ring_verify`, or `decide_cached` its bound.
+//! fails when `decide` exceeds 1.08 × `ring_verify`, or `decide_cached` its bound; and, for
+//! ES256, ES384 and Ed25519 (issue 18), when `decide_curve` exceeds 1.05 × `ring_verify_curve`
+//! of the same algorithm.
 //!
 //! Needs valgrind and `gungraun-runner` (same version as the `gungraun` dev-dependency):
 //! `cargo bench --bench instructions`.
 
 mod common;
 
-use common::{Fixture, PeerClaims};
+use common::{CurveFixture, Fixture, PeerClaims};
 use gungraun::prelude::*;
 use jwt_authorizer::Scratch;
 use jwt_authorizer::cache::{CachedAuthorizer, DecisionCache};
@@ -143,6 +145,55 @@ fn jsonwebtoken_decode(p: &'static Peer) -> bool {
     black_box(jsonwebtoken::decode::<PeerClaims>(black_box(&p.token), &p.key, &p.validation).is_ok())
 }
 
+/// ES256, ES384, Ed25519: the same token shape and policy, its own key type (issue 18).
+struct CurveReady {
+    f: CurveFixture,
+    scratch: Scratch,
+}
+
+fn curve_ready(alg: jwt_authorizer::jwt::header::Alg) -> &'static mut CurveReady {
+    let f = CurveFixture::new(alg);
+    let mut scratch = Scratch::default();
+    assert_eq!(f.authorizer.decide(f.token.as_bytes(), f.now, &mut scratch), Ok(()));
+    let ring_key = ring::signature::UnparsedPublicKey::new(f.ring_alg, &f.public[..]);
+    assert!(ring_key.verify(&f.signing_input, &f.signature).is_ok());
+    Box::leak(Box::new(CurveReady { f, scratch }))
+}
+
+fn es256() -> &'static mut CurveReady {
+    curve_ready(jwt_authorizer::jwt::header::Alg::ES256)
+}
+
+fn es384() -> &'static mut CurveReady {
+    curve_ready(jwt_authorizer::jwt::header::Alg::ES384)
+}
+
+fn ed25519() -> &'static mut CurveReady {
+    curve_ready(jwt_authorizer::jwt::header::Alg::EdDSA)
+}
+
+#[library_benchmark]
+#[bench::es256(setup = es256)]
+#[bench::es384(setup = es384)]
+#[bench::ed25519(setup = ed25519)]
+fn ring_verify_curve(r: &'static mut CurveReady) -> bool {
+    let key = ring::signature::UnparsedPublicKey::new(r.f.ring_alg, &r.f.public[..]);
+    black_box(key.verify(black_box(&r.f.signing_input), black_box(&r.f.signature)).is_ok())
+}
+
+#[library_benchmark]
+#[bench::es256(setup = es256)]
+#[bench::es384(setup = es384)]
+#[bench::ed25519(setup = ed25519)]
+fn decide_curve(r: &'static mut CurveReady) -> bool {
+    black_box(r.f.authorizer.decide(black_box(r.f.token.as_bytes()), r.f.now, &mut r.scratch).is_ok())
+}
+
+library_benchmark_group!(
+    name = curves;
+    benchmarks = ring_verify_curve, decide_curve
+);
+
 library_benchmark_group!(
     name = floor;
     benchmarks = ring_verify, decide, decide_cached, handle, handle_cached, jsonwebtoken_decode
@@ -153,4 +204,4 @@ library_benchmark_group!(
     benchmarks = reply, reply_metrics
 );
 
-main!(library_benchmark_groups = floor, function);
+main!(library_benchmark_groups = floor, function, curves);

@@ -199,7 +199,7 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         Some(list) => items("JWT_ALGORITHMS", &list)?.into_iter().try_fold(AlgSet::EMPTY, |set, name| {
             Alg::from_name(name).map(|a| set.with(a)).ok_or(err(
                 "JWT_ALGORITHMS",
-                "unsupported algorithm (allowed: RS256, RS384, RS512, PS256, PS384, PS512)",
+                "unsupported algorithm (allowed: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA)",
             ))
         })?,
     };
@@ -208,6 +208,18 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         None => None,
         Some(text) => Some(Key::from_pem(&text).map_err(|e| err("JWT_PUBLIC_KEY", e.0))?),
     };
+    // RFC 8725 §3.1: a key verifies only its own family; one that fits no allowed algorithm
+    // would refuse every token.
+    if let Some(key) = pem.as_ref().filter(|k| !Alg::ALL.iter().any(|a| k.fits(*a) && algorithms.contains(*a))) {
+        return Err(ConfigError::new(
+            "JWT_PUBLIC_KEY",
+            format!(
+                "an {} key, which verifies only {}, none of which JWT_ALGORITHMS allows (set JWT_ALGORITHMS)",
+                key.describe(),
+                key.fitting_algorithms()
+            ),
+        ));
+    }
     let mut jwks = Vec::new();
     let mut jwks_sources = Vec::new();
     if let Some(text) = get("JWT_JWKS") {
@@ -234,13 +246,21 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
                     k.kid().unwrap_or("(no kid)"),
                     a.name()
                 ));
+            } else if !Alg::ALL.iter().any(|a| k.fits(*a) && algorithms.contains(*a)) {
+                warnings.push(format!(
+                    "{var}: key {} is an {} key, which verifies only {}, none of which JWT_ALGORITHMS allows; \
+                     it will never match",
+                    k.kid().unwrap_or("(no kid)"),
+                    k.describe(),
+                    k.fitting_algorithms()
+                ));
             }
             jwks.push(k);
         }
     }
     if let Some((var, _)) = jwks_sources.first() {
         if jwks.is_empty() && pem.is_none() {
-            return Err(err(var, "no usable key (need an RSA signing key)"));
+            return Err(err(var, "no usable key (need an RSA, EC P-256/P-384 or Ed25519 signing key)"));
         }
         if jwks.len() > 1 && jwks.iter().any(|k| k.kid().is_none()) {
             return Err(err(var, "several keys, and one of them has no kid"));

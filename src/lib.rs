@@ -1,4 +1,5 @@
-//! jwt-authorizer: a networkless RS256 JWT authorizer for API Gateway, on AWS Lambda.
+//! jwt-authorizer: a networkless JWT authorizer for API Gateway, on AWS Lambda (RS256 by
+//! default; RS/PS 384/512, ES256, ES384 and EdDSA with Ed25519 when allowed).
 //!
 //! Three worlds, one folder each: [`jwt`] (the JWT core, which knows nothing of AWS),
 //! [`apigw`] (API Gateway's side) and [`function`] (Lambda's side); the decision, its cache,
@@ -11,7 +12,8 @@
 //! 2. [`jwt::token`] — the compact JWS split into three segments (size limit first).
 //! 3. [`jwt::b64`], [`jwt::json`] — base64url into reused buffers; JSON tapes read in place.
 //! 4. [`jwt::header`] — the JOSE header: the `alg` allowlist, `crit`, `typ`, `kid`.
-//! 5. [`jwt::keys`] — the public keys (PEM, JWKS) and the one the header selects.
+//! 5. [`jwt::keys`] — the public keys (RSA, EC, Ed25519; loaded by [`jwt::pem`] and
+//!    [`jwt::jwks`]) and the one the header selects, only of a type that fits its `alg`.
 //! 6. [`jwt::verify`] — the signature check with `ring`.
 //! 7. [`jwt::claims`] — the claims behind a valid signature: time, subject, issuer,
 //!    audience, `azp`, rules ([`jwt::path`]); a refusal is a [`jwt::Rejection`].

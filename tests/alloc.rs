@@ -123,6 +123,47 @@ fn decide_allocates_nothing_beyond_rings_own_verify() -> String {
     format!("{n} allocations in 50 decisions = {floor} each = ring's verify alone ({floor}): 0 of ours")
 }
 
+/// Issue 18: ES256, ES384 and EdDSA decisions, after a warm-up, make exactly the allocations
+/// `ring`'s own verify of the same algorithm makes (`UnparsedPublicKey`: none expected).
+fn curve_decisions_allocate_nothing_beyond_rings_own_verify() -> String {
+    use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+    let now = now();
+    let mut out = Vec::new();
+    let cases: [(&str, Alg, &dyn VerificationAlgorithm); 3] = [
+        ("ec-p256", Alg::ES256, &signature::ECDSA_P256_SHA256_FIXED),
+        ("ec-p384", Alg::ES384, &signature::ECDSA_P384_SHA384_FIXED),
+        ("ed25519", Alg::EdDSA, &signature::ED25519),
+    ];
+    for (name, alg, ring_alg) in cases {
+        let pem = std::fs::read_to_string(fixture(&format!("{name}.pub.pem"))).unwrap();
+        let env = |k: &str| match k {
+            "JWT_PUBLIC_KEY" => Some(pem.clone()),
+            "JWT_ALGORITHMS" => Some(alg.name().to_owned()),
+            "JWT_ISSUER" => Some("https://issuer.example".to_owned()),
+            _ => None,
+        };
+        let a = config::load(env).unwrap().authorizer;
+        let signer = Signer::from_pkcs8(&std::fs::read(fixture(&format!("{name}.key.pem"))).unwrap()).unwrap();
+        let claims = serde_json::json!({ "sub": "user_1", "iss": "https://issuer.example", "exp": now + 600 });
+        let token = signer.sign(&claims, alg, None);
+        let mut scratch = Scratch::default();
+        assert_eq!(a.decide(token.as_bytes(), now, &mut scratch), Ok(()));
+        let (n, allowed) =
+            count(|| (0..10).filter(|i| a.decide(token.as_bytes(), now + i, &mut scratch).is_ok()).count());
+        assert_eq!(allowed, 10, "{name}: every decision allows");
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let sig = jwt_authorizer::jwt::b64::decode(sig.as_bytes(), &mut [0u8; 128]).unwrap().to_vec();
+        let public = signer.public_key_bytes();
+        let ring_key = UnparsedPublicKey::new(ring_alg, &public);
+        assert!(ring_key.verify(input.as_bytes(), &sig).is_ok());
+        let (floor, r) = count(|| ring_key.verify(input.as_bytes(), &sig));
+        assert!(r.is_ok());
+        assert_eq!(n, 10 * floor, "{name}: allocations in 10 decisions; ring alone makes {floor} per verify");
+        out.push(format!("{}: {n} in 10 = ring's {floor} each", alg.name()));
+    }
+    format!("{}: 0 of ours", out.join(", "))
+}
+
 fn handle_allocates_only_its_response() -> String {
     // Not zero (the response is an owned serde_json value), but bounded and independent of
     // history: the scratch buffers do not keep growing.
@@ -179,9 +220,10 @@ fn a_refusal_is_where_allocation_may_happen() -> String {
 type Check = (&'static str, fn() -> String);
 
 fn main() {
-    let checks: [Check; 5] = [
+    let checks: [Check; 6] = [
         ("counter", the_counter_sees_allocations),
         ("decide, success path", decide_allocates_nothing_beyond_rings_own_verify),
+        ("decide, ES256/ES384/EdDSA", curve_decisions_allocate_nothing_beyond_rings_own_verify),
         ("handle, event → response JSON", handle_allocates_only_its_response),
         ("decide through the cache (hit)", a_cached_decision_allocates_nothing),
         ("a refusal", a_refusal_is_where_allocation_may_happen),

@@ -147,3 +147,73 @@ fn config_prints_the_effective_configuration_or_fails_as_the_cold_start_would() 
     assert_eq!(cli(&["config"], &[]).status.code(), Some(2), "no key: the cold start would fail");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 18: `mint` signs ES256/ES384/EdDSA with EC and Ed25519 PKCS#8 keys, `jwks` prints
+/// EC/OKP JWKs from public PEMs, `config` shows the key types, `check` verifies the result.
+#[test]
+fn mint_jwks_config_and_check_with_ec_and_ed25519_keys() {
+    let now = NOW.to_string();
+    let path = |f: &str| fixtures_dir().join(f).to_str().unwrap().to_owned();
+    let mut keys = Vec::new();
+    for (name, alg, crv) in
+        [("ec-p256", "ES256", "P-256"), ("ec-p384", "ES384", "P-384"), ("ed25519", "EdDSA", "Ed25519")]
+    {
+        // --alg defaults to the key's own algorithm.
+        let out = cli(
+            &[
+                "mint",
+                "--key",
+                &path(&format!("{name}.key.pem")),
+                "--claims",
+                r#"{"sub":"u1"}"#,
+                "--kid",
+                name,
+                "--now",
+                &now,
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let token = text(&out.stdout).trim().to_owned();
+        let header: serde_json::Value = serde_json::from_slice(&unb64(&segments(&token).0)).unwrap();
+        assert_eq!(header["alg"], alg);
+        let out = cli(&["jwks", "--key", &path(&format!("{name}.pub.pem")), "--kid", name], &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let set: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let jwk = set["keys"][0].clone();
+        assert_eq!((jwk["alg"].as_str(), jwk["crv"].as_str()), (Some(alg), Some(crv)), "{jwk}");
+        assert_eq!(jwk["kty"], if name == "ed25519" { "OKP" } else { "EC" });
+        keys.push(jwk);
+        // A token the CLI minted, checked through the function's configuration code.
+        let jwks = serde_json::json!({ "keys": [&keys[keys.len() - 1]] }).to_string();
+        let env = [("JWT_JWKS", jwks.as_str()), ("JWT_ALGORITHMS", alg)];
+        let out = cli(&["check", "--token", &token, "--now", &now], &env);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        // An algorithm the key cannot sign or verify is refused, naming it.
+        let wrong = if alg == "EdDSA" { "ES256" } else { "EdDSA" };
+        for args in [
+            vec!["mint", "--key", &path(&format!("{name}.key.pem")), "--alg", wrong],
+            vec!["jwks", "--key", &path(&format!("{name}.pub.pem")), "--alg", "RS256"],
+        ] {
+            let out = cli(&args.iter().map(|a| a.as_ref()).collect::<Vec<&str>>(), &[]);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(text(&out.stderr).contains("does not fit"), "{args:?}: {}", text(&out.stderr));
+        }
+    }
+    let jwks = serde_json::json!({ "keys": keys }).to_string();
+    let out = cli(&["config"], &[("JWT_JWKS", &jwks), ("JWT_ALGORITHMS", "ES256,ES384,EdDSA")]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}{stdout}", text(&out.stderr));
+    for want in [
+        "kid ec-p256: EC P-256, alg ES256",
+        "kid ec-p384: EC P-384, alg ES384",
+        "kid ed25519: OKP Ed25519, alg EdDSA",
+        "algorithms: ES256, ES384, EdDSA",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+    // An EC PEM key with the default allowlist (RS256): the cold start would fail, saying why.
+    let out = cli(&["config"], &[("JWT_PUBLIC_KEY", &public_pem("ec-p256"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("verifies only ES256"), "{}", text(&out.stderr));
+}

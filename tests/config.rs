@@ -245,7 +245,8 @@ fn settings_are_parsed_as_documented() {
 fn weak_non_rsa_unparsable_or_private_pem_keys_are_refused() {
     refused(&[("JWT_PUBLIC_KEY", &public_pem("rsa1024"))], "JWT_PUBLIC_KEY");
     assert!(load_err(&[("JWT_PUBLIC_KEY", &public_pem("rsa1024"))]).problem.contains("2048"));
-    assert!(load_err(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.pub.pem"))]).problem.contains("RSA"));
+    // An EC key verifies only ES256, which the default JWT_ALGORITHMS (RS256) does not allow.
+    assert!(load_err(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.pub.pem"))]).problem.contains("only ES256"));
     refused(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.pub.pem"))], "JWT_PUBLIC_KEY");
     refused(&[("JWT_PUBLIC_KEY", &fixture("rsa2048-a.key.pem"))], "JWT_PUBLIC_KEY");
     refused(&[("JWT_PUBLIC_KEY", &fixture("ec-p256.key.pem"))], "JWT_PUBLIC_KEY");
@@ -335,11 +336,20 @@ fn a_missing_key_is_refused() {
 
 #[test]
 fn unsupported_algorithms_are_refused() {
-    for bad in ["HS256", "none", "None", "ES256", "EdDSA", "rs256", "RS256,HS256", "RS256;RS384", "RSA-OAEP", "RS1"] {
+    let bad = ["HS256", "none", "None", "ES512", "Ed25519", "Ed448", "EDDSA", "es256", "rs256", "RS256,HS256"];
+    for bad in bad.into_iter().chain(["RS256;RS384", "RSA-OAEP", "RS1"]) {
         refused(&[("JWT_ALGORITHMS", bad)], "JWT_ALGORITHMS");
     }
     for good in ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "RS256,RS384,RS512,PS256,PS384,PS512"] {
         with_key_a(&[("JWT_ALGORITHMS", good)]);
+    }
+    // Issue 18: ES256, ES384 and EdDSA are valid names; an RSA key needs an RSA algorithm
+    // among them (tests/ec.rs loads each with its own key type).
+    for good in ["RS256,ES256", "ES384,PS256", "EdDSA,RS512", "RS256,ES256,ES384,EdDSA"] {
+        with_key_a(&[("JWT_ALGORITHMS", good)]);
+    }
+    for only_curves in ["ES256", "ES384", "EdDSA", "ES256,ES384,EdDSA"] {
+        refused(&[("JWT_ALGORITHMS", only_curves)], "JWT_PUBLIC_KEY");
     }
 }
 

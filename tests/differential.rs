@@ -1,7 +1,9 @@
 //! Differential test: for a few thousand generated tokens — valid ones, and ones with changed
 //! claims, algorithms, keys, times, audiences and issuers, or with bytes flipped afterwards —
 //! our allow/deny equals the `jsonwebtoken` crate's, configured with the same policy: the
-//! same RS256 key, issuer, audience, leeway, required `exp` and `sub`, and `nbf` checked.
+//! same key, issuer, audience, leeway, required `exp` and `sub`, and `nbf` checked. Once per
+//! algorithm: RS256, ES256, ES384 and EdDSA (Ed25519) — `jsonwebtoken` verifies with
+//! aws-lc-rs, an implementation independent of our `ring`.
 //!
 //! Where the two deliberately differ (docs/fuzzing.md, "Differential test") the case is
 //! classified from the token's content alone, counted, and checked for *our* documented
@@ -68,6 +70,7 @@ struct Policy {
 /// Our authorizers, loaded through `config::load` like the Lambda does, one per policy.
 struct Ours {
     pem: String,
+    alg: Alg,
     loaded: HashMap<Policy, Authorizer>,
     scratch: Scratch,
 }
@@ -75,10 +78,14 @@ struct Ours {
 impl Ours {
     fn decide(&mut self, token: &[u8], p: Policy, now: u64) -> bool {
         let pem = self.pem.clone();
+        let alg = self.alg.name();
         let authorizer = self.loaded.entry(p).or_insert_with(|| {
             let leeway = p.leeway.to_string();
-            let mut env: HashMap<&str, String> =
-                HashMap::from([("JWT_PUBLIC_KEY", pem), ("JWT_LEEWAY_SECONDS", leeway)]);
+            let mut env: HashMap<&str, String> = HashMap::from([
+                ("JWT_PUBLIC_KEY", pem),
+                ("JWT_LEEWAY_SECONDS", leeway),
+                ("JWT_ALGORITHMS", alg.into()),
+            ]);
             if p.issuer {
                 env.insert("JWT_ISSUER", ISSUER.into());
             }
@@ -92,8 +99,8 @@ impl Ours {
 }
 
 /// `jsonwebtoken` with the same policy.
-fn theirs(token: &[u8], p: Policy, key: &DecodingKey) -> bool {
-    let mut v = Validation::new(Algorithm::RS256);
+fn theirs(token: &[u8], p: Policy, key: &DecodingKey, alg: Algorithm) -> bool {
+    let mut v = Validation::new(alg);
     v.leeway = p.leeway;
     v.validate_exp = true;
     v.validate_nbf = true;
@@ -238,8 +245,9 @@ fn has_duplicate(json: &[u8]) -> bool {
 }
 
 /// One generated JWT: header and claims as JSON members written by hand (so duplicates and
-/// odd spellings are possible), signed by key A (or, sometimes, key B).
-fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer) -> Vec<u8> {
+/// odd spellings are possible), signed with `alg` by key A (or, sometimes, key B).
+fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer, alg: Alg, b_alg: Alg) -> Vec<u8> {
+    let alg_json = format!("\"{}\"", alg.name());
     let t = |off: i64| (t0 as i64 + off).to_string();
     let mut claims: Vec<(&str, String)> = Vec::new();
     let exp = match rng.below(100) {
@@ -290,7 +298,7 @@ fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer) -> Vec<u8>
         let name = rng.pick(&["sub", "email", "exp"]);
         claims.push((name, "\"again\"".into()));
     }
-    let mut header: Vec<(&str, String)> = vec![("alg", "\"RS256\"".into())];
+    let mut header: Vec<(&str, String)> = vec![("alg", alg_json.clone())];
     match rng.below(100) {
         0..=69 => header.push(("typ", "\"JWT\"".into())),
         70..=79 => {}
@@ -307,13 +315,76 @@ fn generate(rng: &mut Rng, t0: u64, n: usize, a: &Signer, b: &Signer) -> Vec<u8>
         header.push(("exp", "1".into()));
     }
     if rng.percent(2) {
-        header.push(("alg", "\"RS256\"".into()));
+        header.push(("alg", alg_json));
     }
     let obj = |m: &[(&str, String)]| {
         format!("{{{}}}", m.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","))
     };
-    let signer = if rng.percent(5) { b } else { a };
-    signer.sign_raw(obj(&header).as_bytes(), obj(&claims).as_bytes(), Alg::RS256).into_bytes()
+    let (signer, signed_with) = if rng.percent(5) { (b, b_alg) } else { (a, alg) };
+    signer.sign_raw(obj(&header).as_bytes(), obj(&claims).as_bytes(), signed_with).into_bytes()
+}
+
+/// The group orders of P-256 and P-384 (SEC 2 §2.4.2, §2.5.1), big-endian.
+const P256_N: [u8; 32] = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+const P384_N: [u8; 48] =
+    hex("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973");
+
+const fn hex<const N: usize>(s: &str) -> [u8; N] {
+    let b = s.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = nib(b[2 * i]) << 4 | nib(b[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+const fn nib(c: u8) -> u8 {
+    if c <= b'9' { c - b'0' } else { c - b'a' + 10 }
+}
+
+/// Big-endian `n - s` when `s <= n`, else `s` unchanged.
+fn sub_be(n: &[u8], s: &[u8]) -> Vec<u8> {
+    if s > n {
+        return s.to_vec();
+    }
+    let mut out = vec![0u8; n.len()];
+    let mut borrow = 0i16;
+    for i in (0..n.len()).rev() {
+        let d = i16::from(n[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        out[i] = (d + 256 * borrow) as u8;
+    }
+    out
+}
+
+/// DER `ECDSA-Sig-Value` (RFC 3279 §2.2.3) of a signature's two halves.
+fn der(fixed: &[u8]) -> Vec<u8> {
+    let int = |b: &[u8]| {
+        let b = &b[b.iter().position(|x| *x != 0).unwrap_or(b.len().saturating_sub(1))..];
+        let pad = usize::from(b.first().is_some_and(|x| x & 0x80 != 0));
+        let len = b.len() + pad;
+        let mut v = vec![0x02];
+        if len >= 128 {
+            v.extend([0x82, (len >> 8) as u8, len as u8]);
+        } else {
+            v.push(len as u8);
+        }
+        v.extend(std::iter::repeat_n(0, pad));
+        v.extend_from_slice(b);
+        v
+    };
+    let (r, s) = fixed.split_at(fixed.len() / 2);
+    let body = [int(r), int(s)].concat();
+    let mut out = vec![0x30];
+    match body.len() {
+        0..128 => out.push(body.len() as u8),
+        128..256 => out.extend([0x81, body.len() as u8]),
+        _ => out.extend([0x82, (body.len() >> 8) as u8, body.len() as u8]),
+    }
+    out.extend(body);
+    out
 }
 
 /// Changes a signed token without re-signing it.
@@ -321,7 +392,7 @@ fn mutate(rng: &mut Rng, token: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
     let mut t = token.to_vec();
     let dots: Vec<usize> = t.iter().enumerate().filter(|(_, b)| **b == b'.').map(|(i, _)| i).collect();
     let (d1, d2) = (dots[0], dots[1]);
-    match rng.below(9) {
+    match rng.below(11) {
         0..=2 => {
             // flip a byte in the header, the claims or the signature
             let (lo, hi) = [(0, d1), (d1 + 1, d2), (d2 + 1, t.len())][rng.below(3)];
@@ -330,7 +401,7 @@ fn mutate(rng: &mut Rng, token: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
         }
         3 => {
             // another algorithm in the header, same claims and signature
-            let alg = rng.pick(&["HS256", "none", "RS384", "RS512", "PS256", "ES256"]);
+            let alg = rng.pick(&["HS256", "none", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]);
             let h = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
             t = [h.as_bytes(), &token[d1..]].concat();
         }
@@ -365,6 +436,26 @@ fn mutate(rng: &mut Rng, token: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
                 *t.last_mut().expect("non-empty") = ALPHABET[i ^ 1];
             }
         }
+        9 => {
+            // ECDSA's other valid signature (R, n - S): a 64-byte signature taken as P-256's,
+            // 96 bytes as P-384's (RSA and Ed25519 signatures only become invalid)
+            if let Ok(sig) = URL_SAFE_NO_PAD.decode(&token[d2 + 1..]) {
+                let n = match sig.len() {
+                    64 => P256_N.to_vec(),
+                    96 => P384_N.to_vec(),
+                    _ => vec![0xff; sig.len() / 2],
+                };
+                let (r, s) = sig.split_at(sig.len() / 2);
+                let high = [r, &sub_be(&n, s)[..]].concat();
+                t = [&token[..=d2], URL_SAFE_NO_PAD.encode(high).as_bytes()].concat();
+            }
+        }
+        10 => {
+            // the signature's halves as a DER ECDSA-Sig-Value (what JCA and OpenSSL produce)
+            if let Ok(sig) = URL_SAFE_NO_PAD.decode(&token[d2 + 1..]) {
+                t = [&token[..=d2], URL_SAFE_NO_PAD.encode(der(&sig)).as_bytes()].concat();
+            }
+        }
         _ => {
             // the signature of another token
             let other = &pool[rng.below(pool.len())];
@@ -377,15 +468,46 @@ fn mutate(rng: &mut Rng, token: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
 
 #[test]
 fn our_decisions_match_jsonwebtoken() {
-    let a = Signer::from_pkcs8(fixture("rsa2048-a.key.pem").as_bytes()).expect("key A");
-    let b = Signer::from_pkcs8(fixture("rsa2048-b.key.pem").as_bytes()).expect("key B");
-    let pem = fixture("rsa2048-a.pub.pem");
-    let key = DecodingKey::from_rsa_pem(pem.as_bytes()).expect("jsonwebtoken reads key A");
-    let mut ours = Ours { pem, loaded: HashMap::new(), scratch: Scratch::default() };
+    differential(Alg::RS256, Algorithm::RS256, "rsa2048-a", "rsa2048-b", 0x005E_ED0F_D1FF);
+}
 
-    let mut rng = Rng(0x005E_ED0F_D1FF);
+#[test]
+fn our_es256_decisions_match_jsonwebtoken() {
+    differential(Alg::ES256, Algorithm::ES256, "ec-p256", "ec-p256-b", 0x00E5_2560_D1FF);
+}
+
+#[test]
+fn our_es384_decisions_match_jsonwebtoken() {
+    // Key B is on another curve: its signatures are refused by both sides.
+    differential(Alg::ES384, Algorithm::ES384, "ec-p384", "ec-p256", 0x00E5_3840_D1FF);
+}
+
+#[test]
+fn our_eddsa_decisions_match_jsonwebtoken() {
+    // Key B is another type: the token names EdDSA but carries an ES256 signature.
+    differential(Alg::EdDSA, Algorithm::EdDSA, "ed25519", "ec-p256", 0x00ED_2551_9D1F);
+}
+
+/// The whole comparison for one algorithm: key `a` (configured on both sides) signs most
+/// tokens, key `b` the rest (the wrong key; for ES384 and EdDSA another type or curve, and its
+/// own algorithm's signature, which `Signer` requires).
+fn differential(alg: Alg, their_alg: Algorithm, a_name: &str, b_name: &str, seed: u64) {
+    let a = Signer::from_pkcs8(fixture(&format!("{a_name}.key.pem")).as_bytes()).expect("key A");
+    let b = Signer::from_pkcs8(fixture(&format!("{b_name}.key.pem")).as_bytes()).expect("key B");
+    let pem = fixture(&format!("{a_name}.pub.pem"));
+    let key = match alg {
+        Alg::ES256 | Alg::ES384 => DecodingKey::from_ec_pem(pem.as_bytes()),
+        Alg::EdDSA => DecodingKey::from_ed_pem(pem.as_bytes()),
+        _ => DecodingKey::from_rsa_pem(pem.as_bytes()),
+    }
+    .expect("jsonwebtoken reads key A");
+    let mut ours = Ours { pem, alg, loaded: HashMap::new(), scratch: Scratch::default() };
+
+    let mut rng = Rng(seed);
     let t0 = clock();
-    let pool: Vec<Vec<u8>> = (0..POOL).map(|n| generate(&mut rng, t0, n, &a, &b)).collect();
+    // Key B signs with its own algorithm; the header still names `alg`.
+    let b_alg = if b.fits(alg) { alg } else { b.default_alg() };
+    let pool: Vec<Vec<u8>> = (0..POOL).map(|n| generate(&mut rng, t0, n, &a, &b, alg, b_alg)).collect();
 
     let mut cases: Vec<(Vec<u8>, Policy, bool)> = Vec::new(); // (token, policy, leeway on the exp boundary)
     for token in &pool {
@@ -417,7 +539,7 @@ fn our_decisions_match_jsonwebtoken() {
                 }
             }
             let our = ours.decide(token, p, now);
-            let their = theirs(token, p, &key);
+            let their = theirs(token, p, &key, their_alg);
             if clock() == now {
                 break (now, p, our, their);
             }
@@ -441,7 +563,8 @@ fn our_decisions_match_jsonwebtoken() {
         }
     }
     println!(
-        "differential: {} cases, {compared} compared ({allowed} allowed by both), {retried} retried on a clock tick",
+        "differential {}: {} cases, {compared} compared ({allowed} allowed by both), {retried} retried on a clock tick",
+        alg.name(),
         cases.len()
     );
     for (d, (n, differed)) in &differences {

@@ -216,3 +216,53 @@ fn okta_access_tokens() {
     let other_app = merge(claims, json!({ "cid": "0oaOTHER" }));
     assert_eq!(authorize(&auth, &token(other_app, "okta-kid-1", "JWT")), Err(Reason::RuleFailed));
 }
+
+/// Supabase (issue 18): ES256 with a P-256 signing key, JWKS as
+/// `https://<project>.supabase.co/auth/v1/.well-known/jwks.json` serves it (`kty: EC`, `alg`,
+/// `kid`, `key_ops`), the README's variables; the anon role's token and an HS256 token (legacy
+/// JWT secret) are refused.
+#[test]
+fn supabase_es256_access_tokens() {
+    let public = signer("ec-p256").public_key_bytes();
+    let jwks = json!({ "keys": [{
+        "alg": "ES256", "crv": "P-256", "ext": true, "key_ops": ["verify"], "kid": "b81269f1-21d8-4f2e-b719-c2240a840d90",
+        "kty": "EC", "use": "sig", "x": b64(&public[1..33]), "y": b64(&public[33..]),
+    }] })
+    .to_string();
+    let issuer = "https://abcdefghijklmnop.supabase.co/auth/v1";
+    let auth = load(&[
+        ("JWT_JWKS", &jwks),
+        ("JWT_ALGORITHMS", "ES256"),
+        ("JWT_ISSUER", issuer),
+        ("JWT_AUDIENCE", "authenticated"),
+        ("JWT_REQUIRE", "role=authenticated"),
+        ("JWT_CONTEXT_CLAIMS", "email,role,aal"),
+    ]);
+    let claims = |role: &str| {
+        merge(
+            json!({
+                "iss": issuer, "sub": "8d1b5c4e-6f1a-4a3b-9c2d-0e1f2a3b4c5d", "aud": "authenticated", "email": "ada@example.com",
+                "phone": "", "app_metadata": {"provider": "email", "providers": ["email"]}, "user_metadata": {},
+                "role": role, "aal": "aal1", "amr": [{"method": "password", "timestamp": NOW - 100}],
+                "session_id": "2f0e6a4b-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "is_anonymous": false,
+            }),
+            times(),
+        )
+    };
+    let header = json!({ "alg": "ES256", "kid": "b81269f1-21d8-4f2e-b719-c2240a840d90", "typ": "JWT" }).to_string();
+    let sign = |c: Value| signer("ec-p256").sign_raw(header.as_bytes(), c.to_string().as_bytes(), Alg::ES256);
+    let context = authorize(&auth, &sign(claims("authenticated"))).unwrap();
+    assert_eq!(context["email"], "ada@example.com");
+    assert_eq!(context["aal"], "aal1");
+    assert_eq!(authorize(&auth, &sign(claims("anon"))), Err(Reason::RuleFailed));
+    // A token of another project (issuer), and the legacy HS256 shape: refused.
+    let other = merge(claims("authenticated"), json!({ "iss": "https://other.supabase.co/auth/v1" }));
+    assert_eq!(authorize(&auth, &sign(other)), Err(Reason::WrongIssuer));
+    let hs256 = format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(claims("authenticated").to_string().as_bytes()),
+        b64(&[0; 32])
+    );
+    assert_eq!(authorize(&auth, &hs256), Err(Reason::AlgNotAllowed));
+}

@@ -101,3 +101,58 @@ impl Fixture {
         (key, validation)
     }
 }
+
+/// The same Clerk-style token and policy, signed with ES256 (P-256), ES384 (P-384) or EdDSA
+/// (Ed25519) by the fixture key of that type (issue 18), with what ring's verify alone needs.
+pub struct CurveFixture {
+    pub authorizer: Authorizer,
+    pub token: String,
+    pub signing_input: Vec<u8>,
+    pub signature: Vec<u8>,
+    /// The public key as ring takes it: the uncompressed point, or the Ed25519 key.
+    pub public: Vec<u8>,
+    pub ring_alg: &'static dyn ring::signature::VerificationAlgorithm,
+    pub now: u64,
+}
+
+impl CurveFixture {
+    pub fn new(alg: Alg) -> CurveFixture {
+        use ring::signature;
+        let (name, ring_alg): (&str, &'static dyn signature::VerificationAlgorithm) = match alg {
+            Alg::ES256 => ("ec-p256", &signature::ECDSA_P256_SHA256_FIXED),
+            Alg::ES384 => ("ec-p384", &signature::ECDSA_P384_SHA384_FIXED),
+            Alg::EdDSA => ("ed25519", &signature::ED25519),
+            _ => panic!("not a curve algorithm: {alg:?}"),
+        };
+        let now = now();
+        let private = std::fs::read(fixture_path(&format!("{name}.key.pem"))).expect("fixture key");
+        let public_pem = std::fs::read_to_string(fixture_path(&format!("{name}.pub.pem"))).expect("fixture key");
+        let signer = Signer::from_pkcs8(&private).expect("PKCS#8 key");
+        let claims = serde_json::json!({
+            "azp": AZP,
+            "exp": now + 3600,
+            "fva": [0, -1],
+            "iat": now - 10,
+            "iss": ISSUER,
+            "nbf": now - 15,
+            "sid": "sess_2lNbVbXq3ZyQf7Xb4Lm9kT0pHcA",
+            "sub": "user_2lNbUv6JgT3yQ9mZkP1xR8wVd4E",
+        });
+        let token = signer.sign(&claims, alg, Some(KID));
+        let (signing_input, sig_b64) = token.rsplit_once('.').expect("three segments");
+        let signing_input = signing_input.as_bytes().to_vec();
+        let mut signature = vec![0u8; 128];
+        let n = jwt_authorizer::jwt::b64::decode(sig_b64.as_bytes(), &mut signature).expect("base64").len();
+        signature.truncate(n);
+        let key = jwt_authorizer::jwt::keys::Key::from_pem(&public_pem).expect("public key");
+        let jwks = serde_json::json!({ "keys": [key.to_jwk(KID, alg)] }).to_string();
+        let env: HashMap<&str, String> = HashMap::from([
+            ("JWT_JWKS", jwks),
+            ("JWT_ALGORITHMS", alg.name().to_owned()),
+            ("JWT_ISSUER", ISSUER.to_owned()),
+            ("JWT_AUTHORIZED_PARTIES", AZP.to_owned()),
+        ]);
+        let authorizer = config::load(|k| env.get(k).cloned()).expect("configuration").authorizer;
+        CurveFixture { authorizer, token, signing_input, signature, public: signer.public_key_bytes(), ring_alg, now }
+    }
+}

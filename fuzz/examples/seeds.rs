@@ -229,6 +229,17 @@ fn main() {
                 ("JWT_DECISION_CACHE_MAX_SECONDS", "86401"),
             ]),
         ),
+        // Issue 18: EC and Ed25519 keys, as PEM and JWKS (EC, OKP), with their algorithms; and
+        // what is refused: a private JWK (`d`), Ed448, a compressed point, an ES* key under RS256.
+        ("pem-ec-p256".into(), cfg(&[("JWT_PUBLIC_KEY", &read(fixtures.join("ec-p256.pub.pem"))), ("JWT_ALGORITHMS", "ES256")])),
+        ("pem-ec-p384".into(), cfg(&[("JWT_PUBLIC_KEY", &read(fixtures.join("ec-p384.pub.pem"))), ("JWT_ALGORITHMS", "ES384,RS256")])),
+        ("pem-ed25519".into(), cfg(&[("JWT_PUBLIC_KEY", &read(fixtures.join("ed25519.pub.pem"))), ("JWT_ALGORITHMS", "EdDSA")])),
+        ("pem-ed448".into(), cfg(&[("JWT_PUBLIC_KEY", &read(fixtures.join("ed448.pub.pem"))), ("JWT_ALGORITHMS", "EdDSA")])),
+        ("pem-ec-compressed".into(), cfg(&[("JWT_PUBLIC_KEY", &read(fixtures.join("ec-p256.compressed.pub.pem"))), ("JWT_ALGORITHMS", "ES256")])),
+        ("pem-ec-default-algs".into(), cfg(&[("JWT_PUBLIC_KEY", &read(fixtures.join("ec-p256.pub.pem")))])),
+        ("jwks-ec-okp".into(), cfg(&[("JWT_JWKS", &ec::EC_FIXTURE_JWKS), ("JWT_ALGORITHMS", "RS256,ES256,ES384,EdDSA")])),
+        ("jwks-ec-private".into(), cfg(&[("JWT_JWKS", &ec::EC_FIXTURE_JWKS.replacen(r#""kty":"EC","#, r#""kty":"EC","d":"AAAA","#, 1)), ("JWT_ALGORITHMS", "ES256")])),
+        ("jwks-ec-alg-mismatch".into(), cfg(&[("JWT_JWKS", &ec::EC_FIXTURE_JWKS.replacen(r#""kty":"EC","#, r#""kty":"EC","alg":"ES384","#, 1)), ("JWT_ALGORITHMS", "ES256,ES384")])),
         ("bad-values".into(), cfg(&[("JWT_PUBLIC_KEY", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"), ("JWT_LEEWAY_SECONDS", "301"), ("JWT_ALGORITHMS", "HS256")])),
     ];
     write_dir(&corpus.join("config"), configs);
@@ -268,6 +279,23 @@ fn main() {
         }
     }
     write_dir(&corpus.join("cache"), cache);
+
+    // -- ec_signature: for each key, edit and verdict, the first input of a seeded search --
+    let mut ec_seeds: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for _ in 0..20_000 {
+        let len = (next(&mut rng) % 48) as usize;
+        let bytes: Vec<u8> = (0..len).map(|_| next(&mut rng) as u8).collect();
+        let Ok(case) = <ec::Case as arbitrary::Arbitrary>::arbitrary_take_rest(arbitrary::Unstructured::new(&bytes))
+        else {
+            continue;
+        };
+        let edit = format!("{:?}", case.edit);
+        let edit = edit.split(['(', ' ']).next().unwrap_or_default().to_owned();
+        let built = case.build();
+        let verdict = if built.expected { "allow" } else { "deny" };
+        ec_seeds.entry(format!("key{}-{edit}-{verdict}", case.key % 3)).or_insert(bytes);
+    }
+    write_dir(&corpus.join("ec_signature"), ec_seeds);
 }
 
 /// One xorshift64* step.

@@ -6,8 +6,11 @@
 //! The fuzz key (`keys/fuzz.key.pem`) is a copy of `tests/fixtures/rsa2048-a.key.pem`: it
 //! signs seed tokens and the structure-aware target's tokens. `keys/other.pub.pem` is
 //! fixture B's public key, configured under kid `other`; its private key is not here.
+//! `keys/ec-p256.key.pem`, `keys/ec-p384.key.pem` and `keys/ed25519.key.pem` are copies of the
+//! fixtures of the same names: the `ec_signature` target's signing keys ([`ec`]).
 
 pub mod cache;
+pub mod ec;
 pub mod http;
 pub mod oracle;
 pub mod signed;

@@ -4,8 +4,9 @@
 //!   check --event FILE|- | --token TOKEN [--now UNIX]
 //!                                authorize with the same env configuration as the Lambda,
 //!                                through its configuration code; exit 0 allow, 1 deny, 2 error
-//!   mint --key PKCS8.pem --claims JSON [--ttl SECONDS] [--alg RS256] [--kid KID]
-//!   jwks --key PUBLIC.pem [--kid KID] [--alg RS256]
+//!   mint --key PKCS8.pem --claims JSON [--ttl SECONDS] [--alg ALG] [--kid KID]
+//!   jwks --key PUBLIC.pem [--kid KID] [--alg ALG]
+//! (keys: RSA, EC P-256/P-384, Ed25519; --alg defaults to the key's: RS256, ES256, ES384, EdDSA)
 #![forbid(unsafe_code)]
 
 use jwt_authorizer::apigw::response::dropped_warning;
@@ -31,15 +32,19 @@ const COMMANDS: [(&str, &str); 5] = [
     ),
     (
         "mint",
-        "  mint --key PKCS8.pem --claims JSON [--ttl SECONDS] [--alg RS256] [--kid KID] [--now UNIX_SECONDS]
-                                    sign a test token (exp = now + ttl, default 60)",
+        "  mint --key PKCS8.pem --claims JSON [--ttl SECONDS] [--alg ALG] [--kid KID] [--now UNIX_SECONDS]
+                                    sign a test token (exp = now + ttl, default 60) with an RSA,
+                                    EC P-256/P-384 or Ed25519 PKCS#8 key; --alg defaults to the
+                                    key's: RS256, ES256, ES384 or EdDSA",
     ),
     (
         "jwks",
-        "  jwks --key PUBLIC.pem [--kid KID] [--alg RS256] [--key PUBLIC2.pem [--kid KID2] [--alg RS256] …]
-                                    print one JWKS for one or more PEM public keys; each --kid and
-                                    --alg applies to the --key before it (default kid: the key's
-                                    RFC 7638 thumbprint): the two-key set of a key rotation",
+        "  jwks --key PUBLIC.pem [--kid KID] [--alg ALG] [--key PUBLIC2.pem [--kid KID2] [--alg ALG] …]
+                                    print one JWKS for one or more PEM public keys (RSA, EC
+                                    P-256/P-384, Ed25519); each --kid and --alg applies to the
+                                    --key before it (default kid: the key's RFC 7638 thumbprint;
+                                    default alg: the key's, RS256 for RSA): the two-key set of
+                                    a key rotation",
     ),
     (
         "config",
@@ -127,9 +132,16 @@ fn read(path: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{path}: {e}"))
 }
 
-fn parse_alg(opts: &[(&str, &str)]) -> Result<Alg, String> {
-    let name = opt(opts, "--alg").unwrap_or("RS256");
-    Alg::from_name(name).ok_or(format!("--alg: unsupported algorithm {name}"))
+/// `--alg`, or `default` (the key's own); an algorithm the key cannot sign or verify is refused.
+fn parse_alg(opts: &[(&str, &str)], default: Alg, fits: impl Fn(Alg) -> bool, key: &str) -> Result<Alg, String> {
+    let Some(name) = opt(opts, "--alg") else { return Ok(default) };
+    let alg = Alg::from_name(name).ok_or(format!("--alg: unsupported algorithm {name}"))?;
+    if !fits(alg) {
+        return Err(format!(
+            "--alg {name} does not fit {key} (RSA: RS*/PS*, P-256: ES256, P-384: ES384, Ed25519: EdDSA)"
+        ));
+    }
+    Ok(alg)
 }
 
 /// A payload-2.0 event carrying `authorization` (used for `check --token`).
@@ -194,7 +206,8 @@ fn mint(args: &[String]) -> Result<ExitCode, String> {
     let ttl: u64 = opt(&opts, "--ttl").unwrap_or("60").parse().map_err(|_| "--ttl takes seconds")?;
     obj.entry("iat").or_insert(now.into());
     obj.entry("exp").or_insert((now + ttl).into());
-    println!("{}", signer.sign(&claims, parse_alg(&opts)?, opt(&opts, "--kid")));
+    let alg = parse_alg(&opts, signer.default_alg(), |a| signer.fits(a), "this key")?;
+    println!("{}", signer.sign(&claims, alg, opt(&opts, "--kid")));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -219,7 +232,10 @@ fn jwks(args: &[String]) -> Result<ExitCode, String> {
         if keys.iter().any(|k: &serde_json::Value| k["kid"] == kid.as_str()) {
             return Err(format!("two keys have the kid {kid}: give each its own --kid"));
         }
-        keys.push(key.to_jwk(&kid, parse_alg(group)?));
+        let default = key.curve().map_or(Alg::RS256, |c| c.alg());
+        keys.push(
+            key.to_jwk(&kid, parse_alg(group, default, |a| key.fits(a), &format!("the {} key", key.describe()))?),
+        );
     }
     println!("{}", serde_json::json!({ "keys": keys }));
     Ok(ExitCode::SUCCESS)
@@ -271,9 +287,10 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
     let list = |items: &[String], none: &str| if items.is_empty() { none.to_owned() } else { items.join(", ") };
     println!("keys ({}):", a.keys().len());
     for key in a.keys().iter() {
-        let alg = key.alg().map_or("any allowed", |alg| alg.name());
+        // An EC or Ed25519 key verifies one algorithm only; an RSA key any allowed RS*/PS*.
+        let alg = key.alg().or(key.curve().map(|c| c.alg())).map_or("any allowed", |alg| alg.name());
         let kid = key.kid().unwrap_or("(none: matches any kid)");
-        println!("  kid {kid}: RSA {} bits, alg {alg}, RFC 7638 thumbprint {}", key.modulus_bits(), key.thumbprint());
+        println!("  kid {kid}: {}, alg {alg}, RFC 7638 thumbprint {}", key.describe(), key.thumbprint());
     }
     let algs: Vec<&str> = Alg::ALL.iter().filter(|x| a.algorithms().contains(**x)).map(|x| x.name()).collect();
     println!("algorithms: {}", algs.join(", "));

@@ -5,8 +5,9 @@
 use crate::jwt::Rejection;
 use crate::jwt::json::Value;
 
-/// A JWS `alg` this crate can verify (RFC 7518 §3.1). HMAC, ECDSA and `none` are not here:
-/// keys come from configuration as RSA public keys, so no token can select another mechanism.
+/// A JWS `alg` this crate can verify (RFC 7518 §3.1, RFC 8037 §3.1). HMAC and `none` are not
+/// here: keys come from configuration as public keys, so no token can select a shared secret.
+/// `EdDSA` means Ed25519 only: Ed448 is not in `ring`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Alg {
     RS256,
@@ -15,10 +16,17 @@ pub enum Alg {
     PS256,
     PS384,
     PS512,
+    /// ECDSA with P-256 and SHA-256 (RFC 7518 §3.4).
+    ES256,
+    /// ECDSA with P-384 and SHA-384 (RFC 7518 §3.4).
+    ES384,
+    /// Ed25519 (RFC 8037 §3.1); Ed448 is not supported.
+    EdDSA,
 }
 
 impl Alg {
-    pub const ALL: [Alg; 6] = [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512];
+    pub const ALL: [Alg; 9] =
+        [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512, Alg::ES256, Alg::ES384, Alg::EdDSA];
 
     /// The header value, case-sensitive as RFC 7515 §4.1.1 requires.
     pub fn from_name(name: &str) -> Option<Alg> {
@@ -33,17 +41,20 @@ impl Alg {
             Alg::PS256 => "PS256",
             Alg::PS384 => "PS384",
             Alg::PS512 => "PS512",
+            Alg::ES256 => "ES256",
+            Alg::ES384 => "ES384",
+            Alg::EdDSA => "EdDSA",
         }
     }
 
-    const fn bit(self) -> u8 {
-        1 << self as u8
+    const fn bit(self) -> u16 {
+        1 << self as u16
     }
 }
 
 /// The algorithm allowlist (`JWT_ALGORITHMS`). Default: exactly `RS256`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AlgSet(u8);
+pub struct AlgSet(u16);
 
 impl AlgSet {
     pub const EMPTY: AlgSet = AlgSet(0);
@@ -189,7 +200,7 @@ mod tests {
         for a in Alg::ALL {
             assert_eq!(Alg::from_name(a.name()), Some(a));
         }
-        for bad in ["rs256", "none", "None", "HS256", "ES256", "RS256 ", ""] {
+        for bad in ["rs256", "none", "None", "HS256", "ES512", "Ed25519", "EDDSA", "es256", "RS256 ", ""] {
             assert_eq!(Alg::from_name(bad), None);
         }
     }

@@ -1,12 +1,18 @@
-//! Public keys, parsed once at cold start: PEM (SPKI or PKCS#1) and JWKS (RFC 7517).
+//! Public keys, parsed once at cold start (from PEM in [`crate::jwt::pem`], from a JWKS in
+//! [`crate::jwt::jwks`]), and the one a token's header selects.
 //!
-//! A key is stored as its big-endian modulus and exponent, ready for `ring`; selection by
-//! `kid` is a plain string comparison — `kid` is an untrusted lookup string, never a path.
+//! A key is stored ready for `ring`: an RSA modulus and exponent, an uncompressed EC point, or
+//! an Ed25519 public key. Each key verifies only its own family of algorithms (RFC 8725 §3.1,
+//! §3.2): RSA → RS*/PS*, P-256 → ES256, P-384 → ES384, Ed25519 → EdDSA; a JWK `alg` narrows
+//! it to one. Selection by `kid` is a plain string comparison — `kid` is an untrusted lookup
+//! string, never a path.
 
 use crate::jwt::Rejection;
 use crate::jwt::b64;
 use crate::jwt::header::Alg;
 use ring::signature::RsaPublicKeyComponents;
+
+pub use crate::jwt::jwks::{Skipped, parse_jwks};
 
 /// Why a key could not be loaded. Static text: no key material is ever echoed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,12 +29,68 @@ pub const MIN_MODULUS_BITS: usize = 2048;
 /// Largest modulus `ring` verifies.
 pub const MAX_MODULUS_BITS: usize = 8192;
 
-/// One RSA public key.
+/// The elliptic curves a key may be on (RFC 7518 §6.2.1.1, RFC 8037 §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Curve {
+    P256,
+    P384,
+    Ed25519,
+}
+
+impl Curve {
+    /// The JWK `crv` name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
+            Curve::Ed25519 => "Ed25519",
+        }
+    }
+
+    /// Bytes of one coordinate (RFC 7518 §6.2.1.2: `x`, `y` are exactly this long) or of
+    /// an Ed25519 public key (RFC 8037 §2).
+    pub const fn size(self) -> usize {
+        match self {
+            Curve::P256 => 32,
+            Curve::P384 => 48,
+            Curve::Ed25519 => 32,
+        }
+    }
+
+    /// The one algorithm a key on this curve verifies.
+    pub const fn alg(self) -> Alg {
+        match self {
+            Curve::P256 => Alg::ES256,
+            Curve::P384 => Alg::ES384,
+            Curve::Ed25519 => Alg::EdDSA,
+        }
+    }
+}
+
+/// What a key is, ready for `ring`.
+#[derive(Clone, Debug)]
+enum Material {
+    /// Big-endian modulus and exponent, leading zeros stripped.
+    Rsa(RsaPublicKeyComponents<Box<[u8]>>),
+    /// A P-256 or P-384 point, uncompressed (SEC 1 §2.3.3: `04 ‖ x ‖ y`), on the curve.
+    Ec(Curve, Box<[u8]>),
+    /// The 32-byte Ed25519 public key (RFC 8032 §5.1.5).
+    Ed25519([u8; 32]),
+}
+
+/// One public key: RSA, EC (P-256, P-384) or Ed25519.
 #[derive(Clone, Debug)]
 pub struct Key {
     kid: Option<Box<str>>,
     alg: Option<Alg>,
-    components: RsaPublicKeyComponents<Box<[u8]>>,
+    material: Material,
+}
+
+/// What `ring` needs to verify one signature with a key (see [`crate::jwt::verify`]).
+pub(crate) enum Verifying<'k> {
+    Rsa(&'k RsaPublicKeyComponents<Box<[u8]>>),
+    Ec(Curve, &'k [u8]),
+    Ed25519(&'k [u8; 32]),
 }
 
 impl Key {
@@ -55,43 +117,55 @@ impl Key {
         if !(3..(1u64 << 33)).contains(&e_val) {
             return Err(KeyError("RSA exponent is not an odd number below 2^33"));
         }
-        Ok(Key { kid: None, alg: None, components: RsaPublicKeyComponents { n: n.into(), e: e.into() } })
+        let components = RsaPublicKeyComponents { n: n.into(), e: e.into() };
+        Ok(Key { kid: None, alg: None, material: Material::Rsa(components) })
     }
 
-    /// From a PEM public key: `BEGIN PUBLIC KEY` (SPKI, RFC 5280) or `BEGIN RSA PUBLIC KEY`
-    /// (PKCS#1, RFC 8017). Newlines may be real or the two characters `\n`.
-    pub fn from_pem(pem: &str) -> Result<Key, KeyError> {
-        let text = normalize_pem(pem);
-        let (label, der) = pkcs1::der::pem::decode_vec(text.as_bytes())
-            .map_err(|_| KeyError("not a PEM block (expected -----BEGIN PUBLIC KEY-----)"))?;
-        match label {
-            "PUBLIC KEY" => Key::from_spki_der(&der),
-            "RSA PUBLIC KEY" => Key::from_pkcs1_der(&der),
-            "PRIVATE KEY" | "RSA PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => {
-                Err(KeyError("this is a private key; configure the public key"))
-            }
-            _ => Err(KeyError("expected BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY")),
+    /// From the affine coordinates of a P-256 or P-384 point, each exactly the curve's size
+    /// (RFC 7518 §6.2.1.2). The point must be on the curve: `ring`'s own public-key validation
+    /// (NIST SP 800-56A §5.6.2.3.3, the one its ECDSA verification runs) checks it here, through
+    /// an ECDH agreement with a throwaway key, so a bad point fails the cold start.
+    pub fn from_ec_coordinates(curve: Curve, x: &[u8], y: &[u8]) -> Result<Key, KeyError> {
+        let size = curve.size();
+        if x.len() != size || y.len() != size {
+            return Err(KeyError(
+                "an EC key's x or y is not exactly the curve's size (32 bytes for P-256, 48 for P-384)",
+            ));
         }
+        let mut point = Vec::with_capacity(1 + 2 * size);
+        point.push(0x04);
+        point.extend_from_slice(x);
+        point.extend_from_slice(y);
+        Key::from_ec_point(curve, &point)
     }
 
-    /// From DER `SubjectPublicKeyInfo` whose algorithm is rsaEncryption.
-    pub fn from_spki_der(der: &[u8]) -> Result<Key, KeyError> {
-        use pkcs1::der::Decode as _;
-        // 1.2.840.113549.1.1.1 (RFC 8017 Appendix C)
-        const RSA_ENCRYPTION: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-        let info =
-            spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|_| KeyError("malformed SubjectPublicKeyInfo"))?;
-        if info.algorithm.oid != RSA_ENCRYPTION {
-            return Err(KeyError("not an RSA key (only RSA public keys are supported)"));
+    /// From an uncompressed SEC 1 point (`04 ‖ x ‖ y`); compressed points are refused.
+    pub fn from_ec_point(curve: Curve, point: &[u8]) -> Result<Key, KeyError> {
+        use ring::agreement;
+        let ecdh = match curve {
+            Curve::P256 => &agreement::ECDH_P256,
+            Curve::P384 => &agreement::ECDH_P384,
+            Curve::Ed25519 => return Err(KeyError("Ed25519 is not a curve for ECDSA")),
+        };
+        if point.first().is_some_and(|b| *b == 0x02 || *b == 0x03) {
+            return Err(KeyError("a compressed EC point (use the uncompressed form, 04 || x || y)"));
         }
-        let pkcs1 = info.subject_public_key.as_bytes().ok_or(KeyError("malformed SubjectPublicKeyInfo"))?;
-        Key::from_pkcs1_der(pkcs1)
+        if point.len() != 1 + 2 * curve.size() || point[0] != 0x04 {
+            return Err(KeyError("an EC point is not 04 || x || y of the curve's size"));
+        }
+        let rng = ring::rand::SystemRandom::new();
+        let mine = agreement::EphemeralPrivateKey::generate(ecdh, &rng)
+            .map_err(|_| KeyError("no randomness for the EC point check"))?;
+        agreement::agree_ephemeral(mine, &agreement::UnparsedPublicKey::new(ecdh, point), |_| ())
+            .map_err(|_| KeyError("an EC point is not on its curve"))?;
+        Ok(Key { kid: None, alg: None, material: Material::Ec(curve, point.into()) })
     }
 
-    /// From DER PKCS#1 `RSAPublicKey`.
-    pub fn from_pkcs1_der(der: &[u8]) -> Result<Key, KeyError> {
-        let key = pkcs1::RsaPublicKeyRef::try_from(der).map_err(|_| KeyError("malformed RSA public key"))?;
-        Key::from_modulus_exponent(key.modulus.as_bytes(), key.public_exponent.as_bytes())
+    /// From a 32-byte Ed25519 public key (RFC 8037 §2 `x`). Whether it decodes to a curve
+    /// point is checked by `ring` at each verification: one that does not verifies nothing.
+    pub fn from_ed25519(x: &[u8]) -> Result<Key, KeyError> {
+        let x: [u8; 32] = x.try_into().map_err(|_| KeyError("an Ed25519 key is not exactly 32 bytes"))?;
+        Ok(Key { kid: None, alg: None, material: Material::Ed25519(x) })
     }
 
     pub fn with_kid(mut self, kid: Option<&str>) -> Key {
@@ -112,44 +186,136 @@ impl Key {
         self.alg
     }
 
+    /// The RSA modulus (big-endian); empty for an EC or Ed25519 key.
     pub fn modulus(&self) -> &[u8] {
-        &self.components.n
+        match &self.material {
+            Material::Rsa(c) => &c.n,
+            _ => &[],
+        }
     }
 
+    /// The RSA exponent (big-endian); empty for an EC or Ed25519 key.
     pub fn exponent(&self) -> &[u8] {
-        &self.components.e
+        match &self.material {
+            Material::Rsa(c) => &c.e,
+            _ => &[],
+        }
     }
 
+    /// The RSA modulus' bits; 0 for an EC or Ed25519 key.
     pub fn modulus_bits(&self) -> usize {
-        bit_len(&self.components.n)
+        bit_len(self.modulus())
     }
 
-    pub(crate) fn components(&self) -> &RsaPublicKeyComponents<Box<[u8]>> {
-        &self.components
+    /// The curve of an EC or Ed25519 key; `None` for RSA.
+    pub fn curve(&self) -> Option<Curve> {
+        match &self.material {
+            Material::Rsa(_) => None,
+            Material::Ec(curve, _) => Some(*curve),
+            Material::Ed25519(_) => Some(Curve::Ed25519),
+        }
     }
 
-    /// True when this key may verify `alg` (a JWK `alg` restricts it, RFC 7517 §4.4).
+    /// The JWK `kty`: `RSA`, `EC` or `OKP`.
+    pub fn kty(&self) -> &'static str {
+        match &self.material {
+            Material::Rsa(_) => "RSA",
+            Material::Ec(..) => "EC",
+            Material::Ed25519(_) => "OKP",
+        }
+    }
+
+    /// For the CLI's `config`: `RSA 2048 bits`, `EC P-256`, `OKP Ed25519`.
+    pub fn describe(&self) -> String {
+        match self.curve() {
+            None => format!("RSA {} bits", self.modulus_bits()),
+            Some(curve) => format!("{} {}", self.kty(), curve.name()),
+        }
+    }
+
+    /// The public key bytes: an EC key's uncompressed point, an Ed25519 key's 32 bytes;
+    /// empty for RSA (see [`Key::modulus`]).
+    pub fn public_bytes(&self) -> &[u8] {
+        match &self.material {
+            Material::Rsa(_) => &[],
+            Material::Ec(_, point) => point,
+            Material::Ed25519(x) => x,
+        }
+    }
+
+    /// The key material with what `ring` needs for it.
+    #[inline]
+    pub(crate) fn verifying(&self) -> Verifying<'_> {
+        match &self.material {
+            Material::Rsa(c) => Verifying::Rsa(c),
+            Material::Ec(curve, point) => Verifying::Ec(*curve, point),
+            Material::Ed25519(x) => Verifying::Ed25519(x),
+        }
+    }
+
+    /// True when this key's type can verify `alg` at all (RFC 8725 §3.1/§3.2: no algorithm
+    /// confusion): RSA only RS*/PS*, P-256 only ES256, P-384 only ES384, Ed25519 only EdDSA.
+    pub fn fits(&self, alg: Alg) -> bool {
+        match self.curve() {
+            None => matches!(alg, Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512),
+            Some(curve) => curve.alg() == alg,
+        }
+    }
+
+    /// The algorithms this key's type can verify, by name (`RS256, …, PS512` or one).
+    pub fn fitting_algorithms(&self) -> String {
+        let names: Vec<&str> = Alg::ALL.iter().filter(|a| self.fits(**a)).map(|a| a.name()).collect();
+        names.join(", ")
+    }
+
+    /// True when this key may verify `alg`: its type fits, and a JWK `alg` names it
+    /// (RFC 7517 §4.4). Decided before any cryptography.
     fn permits(&self, alg: Alg) -> bool {
-        self.alg.is_none_or(|a| a == alg)
+        self.fits(alg) && self.alg.is_none_or(|a| a == alg)
     }
 
-    /// RFC 7638 JWK thumbprint (SHA-256, base64url): a stable `kid` for a PEM key.
+    /// RFC 7638 JWK thumbprint (SHA-256, base64url): a stable `kid` for a PEM key. The
+    /// required members in lexicographic order: RSA `e kty n` (RFC 7638 §3.2), EC `crv kty x y`,
+    /// OKP `crv kty x` (RFC 8037 §2).
     pub fn thumbprint(&self) -> String {
-        let canonical =
-            format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64::encode(self.exponent()), b64::encode(self.modulus()));
+        let canonical = match &self.material {
+            Material::Rsa(_) => {
+                format!(
+                    r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                    b64::encode(self.exponent()),
+                    b64::encode(self.modulus())
+                )
+            }
+            Material::Ec(curve, point) => {
+                let (x, y) = point[1..].split_at(curve.size());
+                format!(r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#, curve.name(), b64::encode(x), b64::encode(y))
+            }
+            Material::Ed25519(x) => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64::encode(x)),
+        };
         b64::encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
     }
 
-    /// This key as a JWK (`kty`, `use`, `alg`, `kid`, `n`, `e`).
+    /// This key as a JWK: `kty`, `use`, `alg`, `kid`, then `n`, `e` (RSA), `crv`, `x`, `y`
+    /// (EC, RFC 7518 §6.2.1) or `crv`, `x` (OKP, RFC 8037 §2).
     pub fn to_jwk(&self, kid: &str, alg: Alg) -> serde_json::Value {
-        serde_json::json!({
-            "kty": "RSA",
-            "use": "sig",
-            "alg": alg.name(),
-            "kid": kid,
-            "n": b64::encode(self.modulus()),
-            "e": b64::encode(self.exponent()),
-        })
+        let mut jwk = serde_json::json!({ "kty": self.kty(), "use": "sig", "alg": alg.name(), "kid": kid });
+        match &self.material {
+            Material::Rsa(_) => {
+                jwk["n"] = b64::encode(self.modulus()).into();
+                jwk["e"] = b64::encode(self.exponent()).into();
+            }
+            Material::Ec(curve, point) => {
+                let (x, y) = point[1..].split_at(curve.size());
+                jwk["crv"] = curve.name().into();
+                jwk["x"] = b64::encode(x).into();
+                jwk["y"] = b64::encode(y).into();
+            }
+            Material::Ed25519(x) => {
+                jwk["crv"] = "Ed25519".into();
+                jwk["x"] = b64::encode(x).into();
+            }
+        }
+        jwk
     }
 }
 
@@ -163,106 +329,6 @@ fn bit_len(be: &[u8]) -> usize {
         Some(&top) => (be.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
         None => 0,
     }
-}
-
-/// Accepts what people paste into environment variables: literal `\n`, CRLF, indentation,
-/// and newlines turned into spaces (a console that folds a pasted value onto one line).
-/// The last is unambiguous: the base64 body holds no spaces, so all white space inside the
-/// `-----BEGIN …-----` / `-----END …-----` pair is dropped and the body wrapped again.
-fn normalize_pem(pem: &str) -> String {
-    let pem = pem.replace("\\n", "\n");
-    let marker = |from: usize, prefix: &str| {
-        let start = from + pem.get(from..)?.find(prefix)?;
-        let end = start + prefix.len() + pem[start + prefix.len()..].find("-----")? + 5;
-        Some((start, end))
-    };
-    let Some(((b0, b1), (e0, e1))) = marker(0, "-----BEGIN ").and_then(|b| Some((b, marker(b.1, "-----END ")?))) else {
-        return pem; // not PEM: the decoder says so
-    };
-    let body: String = pem[b1..e0].chars().filter(|c| !c.is_whitespace()).collect();
-    let mut out = String::with_capacity(body.len() + body.len() / 64 + 128);
-    out.push_str(&pem[b0..b1]);
-    for chunk in body.as_bytes().chunks(64) {
-        out.push('\n');
-        out.push_str(&String::from_utf8_lossy(chunk));
-    }
-    out.push('\n');
-    out.push_str(&pem[e0..e1]);
-    out.push('\n');
-    out
-}
-
-/// A JWKS entry that was skipped at load time, and why (logged as a warning).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Skipped {
-    pub kid: Option<String>,
-    pub why: &'static str,
-}
-
-#[derive(serde::Deserialize)]
-struct JwkSet {
-    keys: Vec<serde_json::Value>,
-}
-
-#[derive(serde::Deserialize)]
-struct Jwk {
-    kty: Option<String>,
-    #[serde(rename = "use")]
-    use_: Option<String>,
-    kid: Option<String>,
-    alg: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-}
-
-/// Parses a JWKS document (RFC 7517 §5). Unusable entries (not RSA, `use` ≠ `sig`, an
-/// encryption or unknown `alg`, no `kid` in a multi-key set) are skipped and reported;
-/// a usable-looking RSA entry that is malformed or weak is an error.
-pub fn parse_jwks(json: &str) -> Result<(Vec<Key>, Vec<Skipped>), KeyError> {
-    let set: JwkSet = serde_json::from_str(json).map_err(|_| KeyError("not a JWKS document ({\"keys\":[...]})"))?;
-    let multi = set.keys.len() > 1;
-    let mut keys = Vec::new();
-    let mut skipped = Vec::new();
-    for raw in set.keys {
-        let jwk: Jwk = serde_json::from_value(raw).map_err(|_| KeyError("a JWK member has the wrong type"))?;
-        let skip = |why| Skipped { kid: jwk.kid.clone(), why };
-        if jwk.kty.as_deref() != Some("RSA") {
-            skipped.push(skip("kty is not RSA"));
-            continue;
-        }
-        if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
-            skipped.push(skip("use is not sig"));
-            continue;
-        }
-        let alg = match jwk.alg.as_deref() {
-            None => None,
-            Some(name) => match Alg::from_name(name) {
-                Some(a) => Some(a),
-                None => {
-                    skipped.push(skip("alg is not an RSA signature algorithm"));
-                    continue;
-                }
-            },
-        };
-        if multi && jwk.kid.is_none() {
-            skipped.push(skip("no kid in a multi-key set"));
-            continue;
-        }
-        let (Some(n), Some(e)) = (jwk.n.as_deref(), jwk.e.as_deref()) else {
-            return Err(KeyError("an RSA JWK lacks n or e"));
-        };
-        let decode = |s: &str| {
-            let mut buf = vec![0u8; s.len()];
-            let len = b64::decode(s.as_bytes(), &mut buf)
-                .map_err(|_| KeyError("an RSA JWK's n or e is not base64url"))?
-                .len();
-            buf.truncate(len);
-            Ok::<_, KeyError>(buf)
-        };
-        let key = Key::from_modulus_exponent(&decode(n)?, &decode(e)?)?;
-        keys.push(key.with_kid(jwk.kid.as_deref()).with_alg(alg));
-    }
-    Ok((keys, skipped))
 }
 
 /// Every configured key: JWKS keys chosen by `kid`, and an optional PEM key that matches
@@ -361,7 +427,8 @@ mod tests {
         let doc = format!(
             r#"{{"keys":[
               {{"kty":"RSA","kid":"ok","use":"sig","alg":"RS256","n":"{n}","e":"AQAB"}},
-              {{"kty":"EC","kid":"ec","crv":"P-256","x":"AA","y":"AA"}},
+              {{"kty":"EC","kid":"ec","crv":"P-521","x":"AA","y":"AA"}},
+              {{"kty":"oct","kid":"hmac","k":"AA"}},
               {{"kty":"RSA","kid":"enc","use":"enc","n":"{n}","e":"AQAB"}},
               {{"kty":"RSA","kid":"oaep","alg":"RSA-OAEP","n":"{n}","e":"AQAB"}},
               {{"kty":"RSA","n":"{n}","e":"AQAB"}}
@@ -371,7 +438,7 @@ mod tests {
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].kid(), Some("ok"));
         assert_eq!(keys[0].alg(), Some(Alg::RS256));
-        assert_eq!(skipped.len(), 4);
+        assert_eq!(skipped.len(), 5);
         assert!(parse_jwks(r#"{"keys":[{"kty":"RSA","kid":"x","n":"AQAB"}]}"#).is_err());
         assert!(parse_jwks(r#"{"keys":[{"kty":"RSA","kid":"x","n":"AQAB","e":"AQAB"}]}"#).is_err());
         assert!(parse_jwks("[]").is_err());

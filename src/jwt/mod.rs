@@ -15,10 +15,16 @@ pub mod json;
 /// The JOSE header: the `alg` allowlist, `crit`, `typ`, `kid`.
 pub mod header;
 
-/// Public keys (PEM, JWKS) and selection by `kid` and `alg`.
+/// Public keys (RSA, EC, Ed25519), which algorithms each may verify, selection by `kid`/`alg`.
 pub mod keys;
 
-/// The signature check with `ring`.
+/// PEM public keys: SPKI (RSA, EC, Ed25519) and PKCS#1.
+pub mod pem;
+
+/// JWKS documents: RSA, EC and OKP entries, the skip and refusal rules.
+pub mod jwks;
+
+/// The signature check with `ring`: RSA, ECDSA (fixed-size R‖S) and Ed25519.
 pub mod verify;
 
 /// Claims validation: time, subject, issuer, audience, `azp`, rules.

@@ -29,7 +29,8 @@ pub enum Rejection {
     BadType,
     /// `kid` is not a string.
     MalformedKid,
-    /// No configured key matches the token's `kid` and `alg`.
+    /// No configured key matches the token's `kid` and `alg`: none with that `kid`, or none
+    /// whose type (RSA, P-256, P-384, Ed25519) or JWK `alg` fits the token's `alg`.
     UnknownKid,
     // -- signature ----------------------------------------------------------------------
     /// The signature does not verify. Deliberately carries no detail.
