@@ -442,3 +442,57 @@ fn an_ed25519_spki_with_parameters_is_refused() {
         [&[0x30, 0x2c, 0x30, 0x07, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x05, 0x00, 0x03, 0x21, 0x00][..], x].concat();
     assert!(Key::from_spki_der(&with_null).unwrap_err().0.contains("parameters"));
 }
+
+/// The encodings of the Ed25519 points of small order (libsodium's list), and each with the
+/// sign bit of x set: every one would make a key that accepts forged signatures.
+fn small_order_points() -> Vec<[u8; 32]> {
+    let mut p_minus_1 = [0xff; 32];
+    p_minus_1[0] = 0xec;
+    p_minus_1[31] = 0x7f;
+    let (mut p, mut p_plus_1, mut one) = (p_minus_1, p_minus_1, [0u8; 32]);
+    p[0] = 0xed;
+    p_plus_1[0] = 0xee;
+    one[0] = 1;
+    let order_8 = [
+        hex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+        hex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+    ];
+    let mut all = vec![[0u8; 32], one, p_minus_1, p, p_plus_1];
+    all.extend(order_8.iter().map(|h| <[u8; 32]>::try_from(&h[..]).unwrap()));
+    let signed: Vec<[u8; 32]> = all
+        .iter()
+        .map(|y| {
+            let mut x = *y;
+            x[31] |= 0x80;
+            x
+        })
+        .collect();
+    all.extend(signed);
+    all
+}
+
+#[test]
+fn an_ed25519_key_of_small_order_is_refused_at_cold_start() {
+    // With the identity as the key, the signature R = identity, S = 0 verifies for every
+    // message in ring (and with the all-zero key, for about a quarter of them): a forged
+    // token for any subject. Such a key never loads, from a JWKS or from a PEM.
+    for x in small_order_points() {
+        let k = json!({ "kty": "OKP", "crv": "Ed25519", "kid": "k", "x": b64(&x) });
+        let e = load_err(&[("JWT_JWKS", &jwks(&[k])), ("JWT_ALGORITHMS", "EdDSA")]);
+        assert_eq!(e.var, "JWT_JWKS", "{x:02x?}");
+        assert!(e.problem.contains("small order"), "{x:02x?}: {}", e.problem);
+        let spki = [&hex("302a300506032b6570032100")[..], &x].concat();
+        let pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &spki)
+        );
+        let e = load_err(&[("JWT_PUBLIC_KEY", &pem), ("JWT_ALGORITHMS", "EdDSA")]);
+        assert_eq!(e.var, "JWT_PUBLIC_KEY", "{x:02x?}");
+        assert!(e.problem.contains("small order"), "{x:02x?}: {}", e.problem);
+    }
+    // A non-canonical y (p + 2 .. 2^255 − 1) is refused; the real key still loads.
+    let mut big = [0xff; 32];
+    big[31] = 0x7f;
+    assert!(Key::from_ed25519(&big).unwrap_err().0.contains("canonical"));
+    assert!(Key::from_ed25519(&signer("ed25519").public_key_bytes()).is_ok());
+}

@@ -161,10 +161,20 @@ impl Key {
         Ok(Key { kid: None, alg: None, material: Material::Ec(curve, point.into()) })
     }
 
-    /// From a 32-byte Ed25519 public key (RFC 8037 §2 `x`). Whether it decodes to a curve
-    /// point is checked by `ring` at each verification: one that does not verifies nothing.
+    /// From a 32-byte Ed25519 public key (RFC 8037 §2 `x`). A point of small order, in any
+    /// of its encodings, is refused ([`small_order`]): `ring` verifies against it, and such a
+    /// key accepts forged signatures (R = [S]B verifies whenever [k]A is the identity, for
+    /// any message). A non-canonical encoding (y ≥ p) is refused too. Whether another value
+    /// decodes to a curve point is checked by `ring` at each verification: one that does not
+    /// verifies nothing.
     pub fn from_ed25519(x: &[u8]) -> Result<Key, KeyError> {
         let x: [u8; 32] = x.try_into().map_err(|_| KeyError("an Ed25519 key is not exactly 32 bytes"))?;
+        if small_order(&x) {
+            return Err(KeyError("an Ed25519 key of small order (it would accept forged signatures)"));
+        }
+        if !canonical_y(&x) {
+            return Err(KeyError("an Ed25519 key that is not a canonical encoding (y is p or more)"));
+        }
         Ok(Key { kid: None, alg: None, material: Material::Ed25519(x) })
     }
 
@@ -368,6 +378,58 @@ impl KeySet {
         };
         by_kid.or(self.pem.as_ref()).filter(|k| k.permits(alg)).ok_or(Rejection::UnknownKid)
     }
+}
+
+/// The encodings of the Ed25519 points of small order (order 1, 2, 4 or 8), the sign bit of
+/// x cleared: y = 0 (order 4), 1 (the identity), the two y of the points of order 8, p − 1
+/// (order 2), and the non-canonical p (= 0) and p + 1 (= 1). libsodium refuses the same list
+/// (`ge25519_has_small_order`, src/libsodium/crypto_core/ed25519/ref10/ed25519_ref10.c); RFC
+/// 8032 §5.1.7 checks no key order, and neither does `ring`.
+const SMALL_ORDER_Y: [[u8; 32]; 7] = {
+    let mut p_minus_1 = [0xff; 32];
+    p_minus_1[0] = 0xec;
+    p_minus_1[31] = 0x7f;
+    let (mut p, mut p_plus_1) = (p_minus_1, p_minus_1);
+    p[0] = 0xed;
+    p_plus_1[0] = 0xee;
+    let mut one = [0; 32];
+    one[0] = 1;
+    [
+        [0; 32],
+        one,
+        [
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf,
+            0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+        ],
+        [
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20,
+            0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+        ],
+        p_minus_1,
+        p,
+        p_plus_1,
+    ]
+};
+
+/// The y coordinate of an encoded Ed25519 point (RFC 8032 §5.1.3): the sign bit of x cleared.
+fn y_of(x: &[u8; 32]) -> [u8; 32] {
+    let mut y = *x;
+    y[31] &= 0x7f;
+    y
+}
+
+/// Whether an encoded Ed25519 point is of small order (see [`SMALL_ORDER_Y`]).
+fn small_order(x: &[u8; 32]) -> bool {
+    SMALL_ORDER_Y.contains(&y_of(x))
+}
+
+/// Whether y < p = 2^255 − 19 (RFC 8032 §5.1.3: a larger y is not a valid encoding).
+fn canonical_y(x: &[u8; 32]) -> bool {
+    let y = y_of(x);
+    let mut p = [0xff; 32];
+    p[0] = 0xed;
+    p[31] = 0x7f;
+    y.iter().rev().cmp(p.iter().rev()).is_lt()
 }
 
 #[cfg(test)]
