@@ -72,11 +72,8 @@ fn managed_instances(
     shutdown: Arc<Shutdown>,
 ) -> ! {
     let handler = workers::authorizer_handler(Arc::new(shared), metrics.clone());
-    match workers::start(n, api, pipelining, handler, shutdown.clone()) {
-        Ok(pool) => match pool.wait() {
-            workers::Stop::NoWorkerLeft => log::error("no worker left: every Runtime API connection failed"),
-        },
-        Err(e) => log::error(&format!("could not start the workers: {e}")),
+    match workers::start(n, api, pipelining, handler, shutdown.clone()).wait() {
+        workers::Stop::NoWorkerLeft => log::error("no worker left: every Runtime API connection failed"),
     }
     if shutdown.stopping() {
         shutdown.stand_by();

@@ -122,13 +122,6 @@ pub fn metrics(config: Option<MetricsConfig>) -> Option<Arc<SharedMetrics>> {
     config.map(|c| Arc::new(SharedMetrics::new(Metrics::new(c, &function, now_ms()))))
 }
 
-/// Writes what the metrics hold and have not written yet.
-pub fn flush_metrics(metrics: Option<&SharedMetrics>) {
-    if let Some(line) = metrics.and_then(|m| m.flush(now_ms())) {
-        write_line(&line);
-    }
-}
-
 /// Ends the process with `code` after the last metrics line, written with the counts locked
 /// so that nothing can be counted after it ([`SharedMetrics::finish`]).
 pub fn exit_after_last_line(metrics: Option<&SharedMetrics>, code: i32) -> ! {

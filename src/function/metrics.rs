@@ -189,11 +189,6 @@ impl SharedMetrics {
         m.flush_if_due(now_ms)
     }
 
-    /// Everything not written yet.
-    pub fn flush(&self, now_ms: u64) -> Option<String> {
-        self.lock().flush(now_ms)
-    }
-
     /// The last line: everything not written yet is handed to `end` (which writes it and
     /// ends the process) while the counts stay locked, so that nothing can be counted after
     /// it. A decision is counted before its answer is posted; one that comes to count after

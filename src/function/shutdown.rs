@@ -26,8 +26,9 @@
 //! before the last line (and is in it), or its worker waits for the lock until the process
 //! ends and its answer is never posted. No answered decision is missing from the metrics.
 //! Once the count of invocations in flight is 0 with "stopping" set, the only decision that
-//! can still start is one whose event arrived on a `GET /next` already sent (pipelined
-//! behind the last answer) after that moment: it is the second case. When [`GRACE`] runs
+//! can still start is one whose event arrives on a `GET /next` sent before "stopping" was set
+//! (pipelined or not, or between `next` returning and the invocation being counted): it is
+//! the second case. When [`GRACE`] runs
 //! out with invocations still in flight, their number is logged (not silent) before the
 //! line; each of them is again the first case or the second.
 

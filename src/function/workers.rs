@@ -126,9 +126,9 @@ pub fn start(
     pipelining: bool,
     handler: Arc<Handler>,
     shutdown: Arc<Shutdown>,
-) -> std::io::Result<Pool> {
+) -> Pool {
     let api = api.clone();
-    Ok(spawn(n, move |id| {
+    spawn(n, move |id| {
         let mut client = Client::at(api.clone());
         client.set_pipelining(pipelining);
         let mut scratch = Scratch::default();
@@ -137,7 +137,7 @@ pub fn start(
             shutdown.stand_by(); // a connection that ends during shutdown is no failure
         }
         log::error(&format!("worker {id} stopped: runtime error: {error}"));
-    }))
+    })
 }
 
 /// Spawns `n` threads running `body` (given the worker's number), each counted alive for as

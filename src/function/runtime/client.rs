@@ -229,7 +229,7 @@ impl Client {
         wait: Wait,
         on_header: &mut impl FnMut(&str, &[u8]) -> Result<(), &'static str>,
     ) -> Result<(http::Head, Option<Instant>), Failure> {
-        self.conn.open(&self.api.host, send_by).map_err(|e| Failure::Fatal(e.into()))?;
+        self.conn.open(self.api.host(), send_by).map_err(|e| Failure::Fatal(e.into()))?;
         if !sent {
             self.conn.send(&self.out, send_by).map_err(Failure::BeforeResponse)?;
         }

@@ -16,16 +16,24 @@
 /// The variable Lambda sets.
 pub const VARIABLE: &str = "AWS_LAMBDA_RUNTIME_API";
 
-/// A validated Runtime API address.
+/// A validated Runtime API address: only [`Endpoint::parse`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    /// `host:port` as it goes into the `Host` header and is resolved (`[::1]:9001` for IPv6).
-    pub host: String,
-    /// Path prefix before `/2018-06-01/…`: empty on Lambda; `/.rt/<fn>` under `cargo lambda`.
-    pub prefix: String,
+    host: String,
+    prefix: String,
 }
 
 impl Endpoint {
+    /// `host:port` as it goes into the `Host` header and is resolved (`[::1]:9001` for IPv6).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Path prefix before `/2018-06-01/…`: empty on Lambda; `/.rt/<fn>` under `cargo lambda`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Parses and validates a value of [`VARIABLE`]; the error says what is wrong with it.
     pub fn parse(value: &str) -> Result<Endpoint, &'static str> {
         let rest = value.strip_prefix("http://").unwrap_or(value);

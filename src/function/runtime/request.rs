@@ -20,7 +20,7 @@ const INVOCATION: &str = "/2018-06-01/runtime/invocation/";
 
 /// `GET …/invocation/next`, appended to `out`.
 pub fn next(out: &mut Vec<u8>, api: &Endpoint) {
-    head(out, "GET", &[&api.prefix, NEXT], &api.host, None, None);
+    head(out, "GET", &[api.prefix(), NEXT], api.host(), None, None);
 }
 
 /// The answer to invocation `request_id`, appended to `out`. A protocol error when the id
@@ -31,14 +31,14 @@ pub fn outcome(out: &mut Vec<u8>, api: &Endpoint, request_id: &str, outcome: &Ou
     }
     match outcome {
         Outcome::Response(body) => {
-            let path = [&api.prefix, INVOCATION, request_id, "/response"];
-            head(out, "POST", &path, &api.host, Some(body.len()), None);
+            let path = [api.prefix(), INVOCATION, request_id, "/response"];
+            head(out, "POST", &path, api.host(), Some(body.len()), None);
             out.extend_from_slice(body);
         }
         Outcome::Error { error_type, message } => {
             let body = diagnostic(error_type, message);
-            let path = [&api.prefix, INVOCATION, request_id, "/error"];
-            head(out, "POST", &path, &api.host, Some(body.len()), Some("unhandled"));
+            let path = [api.prefix(), INVOCATION, request_id, "/error"];
+            head(out, "POST", &path, api.host(), Some(body.len()), Some("unhandled"));
             out.extend_from_slice(body.as_bytes());
         }
     }
@@ -48,7 +48,7 @@ pub fn outcome(out: &mut Vec<u8>, api: &Endpoint, request_id: &str, outcome: &Ou
 /// `POST …/init/error`, appended to `out`.
 pub fn init_error(out: &mut Vec<u8>, api: &Endpoint, error_type: &str, message: &str) {
     let body = diagnostic(error_type, message);
-    head(out, "POST", &[&api.prefix, INIT_ERROR], &api.host, Some(body.len()), Some(error_type));
+    head(out, "POST", &[api.prefix(), INIT_ERROR], api.host(), Some(body.len()), Some(error_type));
     out.extend_from_slice(body.as_bytes());
 }
 
