@@ -181,7 +181,7 @@ fn verify_refuses_a_key_of_another_type_whatever_the_signature() {
 }
 
 #[test]
-fn a_jwk_alg_narrows_its_key_and_one_that_does_not_fit_the_key_type_is_skipped() {
+fn a_jwk_alg_that_does_not_fit_the_key_type_is_skipped_and_one_that_fits_is_kept() {
     let mut narrowed = jwk("ed25519", "ed");
     narrowed["alg"] = json!("EdDSA");
     let mut wrong_alg = jwk("ec-p256", "p256");
