@@ -58,6 +58,8 @@ impl Store for NoStore {
 #[derive(Clone, Debug)]
 pub struct Authorizer {
     keys: KeySet,
+    /// Keys fetched from `JWT_JWKS_URL` (`None`: networkless, the default).
+    remote: Option<std::sync::Arc<crate::jwks::Remote>>,
     /// The header's `alg` allowlist (`JWT_ALGORITHMS`).
     algorithms: AlgSet,
     policy: Policy,
@@ -176,7 +178,18 @@ impl Authorizer {
         token_header: String,
         format: Format,
     ) -> Authorizer {
-        Authorizer { keys, algorithms, policy, context, cookie, token_header, format }
+        Authorizer { keys, remote: None, algorithms, policy, context, cookie, token_header, format }
+    }
+
+    /// With keys fetched by URL as well ([`crate::jwks`]), next to the static ones.
+    pub fn with_remote(mut self, remote: std::sync::Arc<crate::jwks::Remote>) -> Authorizer {
+        self.remote = Some(remote);
+        self
+    }
+
+    /// The fetched keys, when `JWT_JWKS_URL` is set.
+    pub fn remote(&self) -> Option<&std::sync::Arc<crate::jwks::Remote>> {
+        self.remote.as_ref()
     }
 
     /// The public keys tokens are verified with.
@@ -242,14 +255,21 @@ impl Authorizer {
         let parts = token::split(token)?;
         // Header → algorithm and key, before any crypto.
         let len = b64::decode(parts.header, &mut s.header)?.len();
+        // The fetched keys as they are now (lock-free; `None` when networkless).
+        let fetched = self.remote.as_deref().map(crate::jwks::Remote::snapshot);
         let key = s
             .parser
             .parse(&mut s.header, len, |h| {
                 let h = header::parse(h, self.algorithms)?;
-                Ok::<_, Rejection>((self.keys.select(h.kid, h.alg)?, h.alg))
+                let key = match &fetched {
+                    None => self.keys.select(h.kid, h.alg).map_err(Reason::from),
+                    Some(f) => crate::jwks::select::select(&self.keys, f, h.kid, h.alg, now),
+                };
+                Ok::<_, Rejection>((key, h.alg))
             })
             .and_then(|r| r);
         let (key, alg) = key?;
+        let key = key?;
         // Signature (RFC 7515 §5.2 step 8); a wrong-length signature is simply wrong.
         let mut sig = [0u8; MAX_SIGNATURE_LEN];
         let sig = b64::decode(parts.signature, &mut sig).map_err(|_| Rejection::BadSignature)?;

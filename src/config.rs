@@ -55,7 +55,7 @@ pub struct Loaded {
 }
 
 /// Every variable read, for documentation and the CLI.
-pub const VARIABLES: [&str; 20] = [
+pub const VARIABLES: [&str; 24] = [
     "JWT_PUBLIC_KEY",
     "JWT_JWKS",
     "JWT_JWKS_FILE",
@@ -76,6 +76,10 @@ pub const VARIABLES: [&str; 20] = [
     "JWT_METRICS_INTERVAL_SECONDS",
     "JWT_TOKEN_HEADER",
     "JWT_RUNTIME_PIPELINING",
+    "JWT_JWKS_URL",
+    "JWT_JWKS_REFRESH_SECONDS",
+    "JWT_JWKS_MIN_REFRESH_SECONDS",
+    "JWT_JWKS_TIMEOUT_MS",
 ];
 
 /// The `AWS_LAMBDA_*` variables the function reads (Lambda sets them:
@@ -246,8 +250,12 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         }
     }
     let keys = KeySet::new(pem, jwks);
-    if keys.is_empty() {
-        return Err(err("JWT_PUBLIC_KEY", "no key configured: set JWT_PUBLIC_KEY, JWT_JWKS or JWT_JWKS_FILE"));
+    let remote = crate::jwks::settings::from_env(&env)?;
+    if keys.is_empty() && remote.is_none() {
+        return Err(err(
+            "JWT_PUBLIC_KEY",
+            "no key configured: set JWT_PUBLIC_KEY, JWT_JWKS, JWT_JWKS_FILE or JWT_JWKS_URL",
+        ));
     }
 
     let leeway = match get("JWT_LEEWAY_SECONDS") {
@@ -328,8 +336,28 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         Some(v) if v.trim().eq_ignore_ascii_case("off") => false,
         Some(_) => return Err(err("JWT_RUNTIME_PIPELINING", "must be on or off")),
     };
-    let authorizer = Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format);
+    let mut authorizer = Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format);
+    if let Some(settings) = remote {
+        authorizer = authorizer.with_remote(std::sync::Arc::new(remote_keys(&env, settings)?));
+    }
     Ok(Loaded { authorizer, cache, metrics, pipelining, warnings })
+}
+
+/// The fetched keys' state for `settings` (nothing fetched yet: the cold start does that),
+/// trusting `SSL_CERT_FILE` or the system bundle when a URL is `https://`.
+fn remote_keys(
+    env: &impl Fn(&str) -> Option<String>,
+    settings: crate::jwks::settings::Settings,
+) -> Result<crate::jwks::Remote, ConfigError> {
+    use crate::jwks::roots;
+    let roots = if settings.urls.iter().any(|u| u.tls) {
+        let var =
+            if env(roots::VARIABLE).is_some_and(|v| !v.trim().is_empty()) { roots::VARIABLE } else { "JWT_JWKS_URL" };
+        roots::load(env).map_err(|why| ConfigError::new(var, why))?.0
+    } else {
+        rustls::RootCertStore::empty()
+    };
+    Ok(crate::jwks::Remote::new(settings, roots))
 }
 
 /// The comma-separated items of a list; an empty item (`a,,b`, a leading or trailing comma)

@@ -11,7 +11,8 @@
 //! 2. [`jwt::token`] — the compact JWS split into three segments (size limit first).
 //! 3. [`jwt::b64`], [`jwt::json`] — base64url into reused buffers; JSON tapes read in place.
 //! 4. [`jwt::header`] — the JOSE header: the `alg` allowlist, `crit`, `typ`, `kid`.
-//! 5. [`jwt::keys`] — the public keys (PEM, JWKS) and the one the header selects.
+//! 5. [`jwt::keys`] — the public keys (PEM, JWKS) and the one the header selects; with
+//!    `JWT_JWKS_URL`, [`jwks`] adds the fetched ones ([`jwks::select`]).
 //! 6. [`jwt::verify`] — the signature check with `ring`.
 //! 7. [`jwt::claims`] — the claims behind a valid signature: time, subject, issuer,
 //!    audience, `azp`, rules ([`jwt::path`]); a refusal is a [`jwt::Rejection`].
@@ -36,6 +37,11 @@ pub mod authorizer;
 
 /// The `exp`-aware decision cache for repeated tokens.
 pub mod cache;
+
+/// Keys from the issuer: JWKS fetched by URL (`JWT_JWKS_URL`), refreshed, chosen by `kid`.
+/// Its fetch reads responses with [`function::runtime::http`] (the one import against the
+/// grain: that reader is generic over `Read` and knows nothing of Lambda).
+pub mod jwks;
 
 /// The decision cache shared by the workers of one process (Managed Instances).
 pub mod shared_cache;

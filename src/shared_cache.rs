@@ -96,6 +96,15 @@ impl SharedCache {
         self.shards.len()
     }
 
+    /// Forgets every decision, shard by shard (a refresh of the fetched keys removed a key).
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            if let Some(mut c) = lock(shard) {
+                c.clear();
+            }
+        }
+    }
+
     /// Lookups that found no answer so far.
     pub fn misses(&self) -> u64 {
         self.misses.load(Ordering::Relaxed)
@@ -191,8 +200,48 @@ impl SharedAuthorizer {
     }
 
     /// [`Authorizer::handle`], with the token's answer from the shared cache when it can be.
+    /// With fetched keys, an answer is stored only if no refresh removed a key while it was
+    /// decided (another worker may have cleared the cache in between: the answer could rest
+    /// on the removed key).
     pub fn handle(&self, event: &[u8], now: u64, scratch: &mut Scratch) -> Handled {
-        self.authorizer.handle_cached(event, now, scratch, &mut &self.cache)
+        match self.authorizer.remote() {
+            None => self.authorizer.handle_cached(event, now, scratch, &mut &self.cache),
+            Some(remote) => {
+                let mut guarded = Unremoved { cache: &self.cache, remote, removals: remote.removals() };
+                self.authorizer.handle_cached(event, now, scratch, &mut guarded)
+            }
+        }
+    }
+}
+
+/// The shared cache, storing nothing once a refresh has removed a key since `removals` was read.
+struct Unremoved<'a> {
+    cache: &'a SharedCache,
+    remote: &'a crate::jwks::Remote,
+    removals: u64,
+}
+
+impl Store for Unremoved<'_> {
+    fn allows(&mut self, token: &[u8], now: u64) -> bool {
+        (&mut self.cache).allows(token, now)
+    }
+    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+        (&mut self.cache).find_answer(token, now, iam)
+    }
+    // The check is made under the shard's lock: a refresh counts its removal before it clears
+    // (taking each lock), so a store either sees the count and stores nothing, or is done
+    // before the clear reaches its shard.
+    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64) {
+        if let Some(mut c) = lock(self.cache.shard(token)).filter(|_| self.remote.removals() == self.removals) {
+            c.store_allow(token, now, exp);
+            self.cache.stores.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, Value>) {
+        if let Some(mut c) = lock(self.cache.shard(token)).filter(|_| self.remote.removals() == self.removals) {
+            c.store_answer(token, now, exp, iam, ctx);
+            self.cache.stores.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 

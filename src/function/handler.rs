@@ -8,16 +8,16 @@ use crate::apigw::response::dropped_warning;
 use crate::authorizer::{Authorizer, Handled, Scratch};
 use crate::cache::{CachedAuthorizer, DecisionCache};
 use crate::config::{ConfigError, MetricsConfig};
-use crate::function::log;
 use crate::function::metrics::{CacheUse, Metrics, Sample, SharedMetrics, write_line};
 use crate::function::runtime::{self, Client, Invocation, Outcome};
+use crate::function::{log, refresh};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// API Gateway maps the error message `Unauthorized` to HTTP 401.
 pub const UNAUTHORIZED: Outcome<'static> = Outcome::Error { error_type: "Unauthorized", message: "Unauthorized" };
 
-pub(crate) fn now() -> u64 {
+pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
@@ -59,8 +59,33 @@ impl Function {
 
     /// Answers one raw event at `now` and logs the verdict (with the invocation's ids).
     pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Outcome<'static> {
+        self.reply_by(event, now, ctx, None)
+    }
+
+    /// [`reply`](Self::reply) for an invocation due by `deadline`: a refresh of fetched keys
+    /// ([`refresh::decide`]) ends by then.
+    pub fn reply_by(
+        &mut self,
+        event: &[u8],
+        now: u64,
+        ctx: &log::Context<'_>,
+        deadline: Option<std::time::Instant>,
+    ) -> Outcome<'static> {
         let Function { cached, scratch, metrics } = self;
-        serve(event, ctx, scratch, metrics.as_deref(), |s| cached.handle(event, now, s))
+        match cached.authorizer().remote().cloned() {
+            None => serve(event, ctx, scratch, metrics.as_deref(), |s| cached.handle(event, now, s)),
+            Some(remote) => serve(event, ctx, scratch, metrics.as_deref(), |s| {
+                let cached = std::cell::RefCell::new(cached);
+                refresh::decide(
+                    &remote,
+                    now,
+                    deadline,
+                    s,
+                    |s| cached.borrow_mut().handle(event, now, s),
+                    || cached.borrow_mut().clear_cache(),
+                )
+            }),
+        }
     }
 }
 
@@ -133,7 +158,7 @@ pub fn flush_metrics(metrics: Option<&SharedMetrics>) {
 pub fn run(function: &mut Function, client: &mut Client) -> runtime::Error {
     runtime::run(client, |inv: &Invocation| {
         let ctx = log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
-        function.reply(&inv.body, now(), &ctx)
+        function.reply_by(&inv.body, now(), &ctx, inv.deadline)
     })
 }
 
