@@ -400,3 +400,32 @@ mod binary {
         assert!(out.contains("Denied.keys_unavailable"), "the metrics line counts keys_unavailable: {out}");
     }
 }
+
+#[test]
+fn a_refresh_inside_an_invocation_ends_before_its_deadline_or_does_not_start() {
+    let server = JwksServer::http(|_| Answer::Silent);
+    let url = server.url();
+    let auth = load(&[("JWT_JWKS_URL", &url), ("JWT_JWKS_TIMEOUT_MS", "10000")]);
+    let event = v2_event(&format!("Bearer {}", token("rsa2048-a", "a")), true);
+    let decide_by = |deadline: Instant, now: u64| {
+        refresh::decide(
+            remote(&auth),
+            now,
+            Some(deadline),
+            &mut Scratch::default(),
+            |s| auth.handle(event.as_bytes(), now, s),
+            || {},
+        )
+        .denial
+        .map(|d| d.reason)
+    };
+    // 120 ms left: less than the answer's reserve (100 ms) and a useful window (50 ms): no fetch.
+    assert_eq!(decide_by(Instant::now() + Duration::from_millis(120), NOW), Some(Reason::KeysUnavailable));
+    assert_eq!(server.hits(), 0);
+    // 1 s left, a server that never answers, a 10 s fetch timeout: the fetch gives up by the
+    // deadline less the reserve, so the invocation is answered (bound asserted loosely).
+    let deadline = Instant::now() + Duration::from_secs(1);
+    assert_eq!(decide_by(deadline, NOW), Some(Reason::KeysUnavailable));
+    assert_eq!(server.hits(), 1);
+    assert!(Instant::now() < deadline, "answered before the invocation's deadline");
+}

@@ -227,3 +227,46 @@ impl<R: Read> Read for Capped<R> {
         Ok(read)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that answers `head` and then endless bytes: counts what was read of it.
+    struct Endless {
+        head: Vec<u8>,
+        read: usize,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(4096);
+            for (i, b) in buf[..n].iter_mut().enumerate() {
+                *b = self.head.get(self.read + i).copied().unwrap_or(b' ');
+            }
+            self.read += n;
+            Ok(n)
+        }
+    }
+
+    impl Write for Endless {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Whatever the framing announces (a length under the HTTP reader's own 8 MB limit, or
+    /// none: to the end of the stream), reading stops at [`MAX_WIRE`] bytes.
+    #[test]
+    fn reading_stops_soon_after_the_limit_whatever_the_framing() {
+        for head in ["HTTP/1.1 200 OK\r\nContent-Length: 8000000\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n"] {
+            let mut server = Endless { head: head.as_bytes().to_vec(), read: 0 };
+            let err = exchange(&mut server, b"GET / HTTP/1.1\r\n\r\n").unwrap_err();
+            assert!(matches!(err, FetchError::TooLarge), "{head:?}: {err}");
+            assert!(server.read <= MAX_WIRE, "{head:?}: read {} bytes", server.read);
+        }
+    }
+}
