@@ -211,16 +211,9 @@ impl Remote {
                 Trigger::ColdStart | Trigger::UnknownKid => source.lock(),
             };
             let held = self.current.load().sets.get(i).cloned().flatten();
-            let needed = match trigger {
-                Trigger::ColdStart => held.is_none(),
-                Trigger::Scheduled => {
-                    now >= state.next_retry
-                        && held
-                            .as_ref()
-                            .is_none_or(|s| now >= s.fetched_at.saturating_add(self.settings.refresh_seconds))
-                }
-                Trigger::UnknownKid => state.may_fetch_for_unknown_kid(now, self.settings.min_refresh_seconds),
-            };
+            let held_since = held.as_ref().map(|s| s.fetched_at);
+            let (refresh, min_refresh) = (self.settings.refresh_seconds, self.settings.min_refresh_seconds);
+            let needed = state.needs_fetch(trigger, held_since, now, refresh, min_refresh);
             let until = deadline.min(Instant::now() + self.timeout());
             if !needed || until <= Instant::now() {
                 continue;

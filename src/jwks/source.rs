@@ -3,6 +3,7 @@
 //! [`Remote`](super::remote::Remote): holding it is what makes a fetch of this URL the only
 //! one in flight.
 
+use super::remote::Trigger;
 use super::url::JwksUrl;
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
@@ -38,6 +39,29 @@ impl State {
             let shift = self.failures.saturating_sub(1).min(20);
             let wait = FIRST_BACKOFF_SECONDS.saturating_mul(1 << shift).min(refresh_seconds);
             self.next_retry = now.saturating_add(wait);
+        }
+    }
+
+    /// Whether `trigger` calls for a fetch at `now`, given the set held (its fetch time) and
+    /// the settings' intervals:
+    /// - cold start: when nothing is held yet;
+    /// - scheduled: when the backoff after a failure is over and the set held, if any, is
+    ///   at least `refresh_seconds` old;
+    /// - unknown kid: not within `min_refresh_seconds` of the last try.
+    pub fn needs_fetch(
+        &self,
+        trigger: Trigger,
+        held_since: Option<u64>,
+        now: u64,
+        refresh: u64,
+        min_refresh: u64,
+    ) -> bool {
+        match trigger {
+            Trigger::ColdStart => held_since.is_none(),
+            Trigger::Scheduled => {
+                now >= self.next_retry && held_since.is_none_or(|at| now >= at.saturating_add(refresh))
+            }
+            Trigger::UnknownKid => self.may_fetch_for_unknown_kid(now, min_refresh),
         }
     }
 
@@ -90,5 +114,24 @@ mod tests {
         assert!(s.may_fetch_for_unknown_kid(3030, 30));
         assert!(s.may_fetch_for_unknown_kid(3000, 0));
         assert!(!s.may_fetch_for_unknown_kid(2999, 0), "a clock that went back is not a reason to fetch");
+    }
+
+    #[test]
+    fn what_each_trigger_needs() {
+        let (refresh, min) = (3600, 30);
+        let fresh = State::default();
+        let need = |s: &State, t, held, now| s.needs_fetch(t, held, now, refresh, min);
+        assert!(need(&fresh, Trigger::ColdStart, None, 1000));
+        assert!(!need(&fresh, Trigger::ColdStart, Some(900), 1000), "held already");
+        assert!(need(&fresh, Trigger::Scheduled, None, 1000), "nothing held: due");
+        assert!(!need(&fresh, Trigger::Scheduled, Some(1000), 4599), "younger than the refresh interval");
+        assert!(need(&fresh, Trigger::Scheduled, Some(1000), 4600));
+        let mut failed = State::default();
+        failed.record(1000, false, refresh);
+        assert!(!need(&failed, Trigger::Scheduled, None, 1004), "within the backoff");
+        assert!(!need(&failed, Trigger::Scheduled, Some(0), 1004), "within the backoff, however old the set");
+        assert!(need(&failed, Trigger::Scheduled, None, 1005));
+        assert!(!need(&failed, Trigger::UnknownKid, None, 1029));
+        assert!(need(&failed, Trigger::UnknownKid, None, 1030));
     }
 }

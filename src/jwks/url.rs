@@ -123,6 +123,8 @@ mod tests {
             assert!(!u.tls, "{ok}");
         }
         assert_eq!(parse("http://[::1]:9/j").unwrap().authority(), "[::1]:9");
+        // Named for what it is: credentials have no place in a configured URL.
+        assert!(parse("https://user@example.com/jwks").unwrap_err().contains("user info"));
         for bad in [
             "http://example.com/jwks",
             "http://10.0.0.1/jwks",
