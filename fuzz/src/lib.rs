@@ -9,6 +9,7 @@
 
 pub mod cache;
 pub mod http;
+pub mod jwks;
 pub mod oracle;
 pub mod signed;
 

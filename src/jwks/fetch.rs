@@ -95,7 +95,9 @@ pub fn get(url: &JwksUrl, tls: &Arc<rustls::ClientConfig>, deadline: Instant) ->
     }
 }
 
-fn exchange(mut stream: impl Read + Write, request: &[u8]) -> Result<Vec<u8>, FetchError> {
+/// Sends `request` on `stream` and reads the answer: a 200's body, at most [`MAX_BYTES`]
+/// (public for the fuzz target, which plays the server with any bytes).
+pub fn exchange(mut stream: impl Read + Write, request: &[u8]) -> Result<Vec<u8>, FetchError> {
     stream.write_all(request).map_err(io_error)?;
     stream.flush().map_err(io_error)?;
     let mut capped = Capped { inner: stream, left: MAX_WIRE };
