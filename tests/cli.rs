@@ -147,3 +147,34 @@ fn config_prints_the_effective_configuration_or_fails_as_the_cold_start_would() 
     assert_eq!(cli(&["config"], &[]).status.code(), Some(2), "no key: the cold start would fail");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `config` with `JWT_JWKS_URL`: it fetches as the cold start would and prints each fetched
+/// key's kid and RFC 7638 thumbprint with the fetch time, or why the fetch failed.
+#[test]
+fn config_prints_the_fetched_keys_or_the_fetch_failure() {
+    use common::jwks_server::{Answer, JwksServer, jwks};
+    let server = JwksServer::http(|_| Answer::Json(jwks(&[("rsa2048-a", "a"), ("rsa2048-b", "b")])));
+    let url = server.url();
+    let out = cli(&["config"], &[("JWT_JWKS_URL", &url)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let thumbprint = |name: &str| {
+        let (n, e) = signer(name).public_components();
+        jwt_authorizer::jwt::keys::Key::from_modulus_exponent(&n, &e).unwrap().thumbprint()
+    };
+    assert!(stdout.contains("fetched keys: refresh every 3600 s"), "{stdout}");
+    assert!(stdout.contains(&format!("{url} (fetched at ")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("kid a: RSA 2048 bits, alg RS256, RFC 7638 thumbprint {}", thumbprint("rsa2048-a")))
+    );
+    assert!(
+        stdout.contains(&format!("kid b: RSA 2048 bits, alg RS256, RFC 7638 thumbprint {}", thumbprint("rsa2048-b")))
+    );
+    server.set(|_| Answer::Raw(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()));
+    let out = cli(&["config"], &[("JWT_JWKS_URL", &url)]);
+    assert_eq!(out.status.code(), Some(0), "a fetch failure does not fail the cold start");
+    assert!(text(&out.stdout).contains(&format!("{url}: fetch failed (status): HTTP 404")), "{}", text(&out.stdout));
+    let out = cli(&["config"], &[("JWT_JWKS_URL", "http://example.com/jwks")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("JWT_JWKS_URL"), "{}", text(&out.stderr));
+}
