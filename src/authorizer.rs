@@ -59,6 +59,7 @@ impl Store for NoStore {
 pub struct Authorizer {
     keys: KeySet,
     /// Keys fetched from `JWT_JWKS_URL` (`None`: networkless, the default).
+    #[cfg(feature = "remote-keys")]
     remote: Option<std::sync::Arc<crate::jwks::Remote>>,
     /// The header's `alg` allowlist (`JWT_ALGORITHMS`).
     algorithms: AlgSet,
@@ -178,15 +179,27 @@ impl Authorizer {
         token_header: String,
         format: Format,
     ) -> Authorizer {
-        Authorizer { keys, remote: None, algorithms, policy, context, cookie, token_header, format }
+        Authorizer {
+            keys,
+            #[cfg(feature = "remote-keys")]
+            remote: None,
+            algorithms,
+            policy,
+            context,
+            cookie,
+            token_header,
+            format,
+        }
     }
 
+    #[cfg(feature = "remote-keys")]
     /// With keys fetched by URL as well ([`crate::jwks`]), next to the static ones.
     pub fn with_remote(mut self, remote: std::sync::Arc<crate::jwks::Remote>) -> Authorizer {
         self.remote = Some(remote);
         self
     }
 
+    #[cfg(feature = "remote-keys")]
     /// The fetched keys, when `JWT_JWKS_URL` is set.
     pub fn remote(&self) -> Option<&std::sync::Arc<crate::jwks::Remote>> {
         self.remote.as_ref()
@@ -256,15 +269,19 @@ impl Authorizer {
         // Header → algorithm and key, before any crypto.
         let len = b64::decode(parts.header, &mut s.header)?.len();
         // The fetched keys as they are now (lock-free; `None` when networkless).
+        #[cfg(feature = "remote-keys")]
         let fetched = self.remote.as_deref().map(crate::jwks::Remote::snapshot);
         let key = s
             .parser
             .parse(&mut s.header, len, |h| {
                 let h = header::parse(h, self.algorithms)?;
+                #[cfg(feature = "remote-keys")]
                 let key = match &fetched {
                     None => self.keys.select(h.kid, h.alg).map_err(Reason::from),
                     Some(f) => crate::jwks::select::select(&self.keys, f, h.kid, h.alg, now),
                 };
+                #[cfg(not(feature = "remote-keys"))]
+                let key = self.keys.select(h.kid, h.alg).map_err(Reason::from);
                 Ok::<_, Rejection>((key, h.alg))
             })
             .and_then(|r| r);

@@ -250,7 +250,10 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         }
     }
     let keys = KeySet::new(pem, jwks);
+    #[cfg(feature = "remote-keys")]
     let remote = crate::jwks::settings::from_env(&env)?;
+    #[cfg(not(feature = "remote-keys"))]
+    let remote = value(&env, "JWT_JWKS_URL")?;
     if keys.is_empty() && remote.is_none() {
         return Err(err(
             "JWT_PUBLIC_KEY",
@@ -336,13 +339,20 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         Some(v) if v.trim().eq_ignore_ascii_case("off") => false,
         Some(_) => return Err(err("JWT_RUNTIME_PIPELINING", "must be on or off")),
     };
+    #[cfg_attr(not(feature = "remote-keys"), allow(unused_mut))]
     let mut authorizer = Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format);
+    #[cfg(feature = "remote-keys")]
     if let Some(settings) = remote {
         authorizer = authorizer.with_remote(std::sync::Arc::new(remote_keys(&env, settings)?));
+    }
+    #[cfg(not(feature = "remote-keys"))]
+    if remote.is_some() {
+        return Err(err("JWT_JWKS_URL", "this build cannot fetch keys (built without the cargo feature remote-keys)"));
     }
     Ok(Loaded { authorizer, cache, metrics, pipelining, warnings })
 }
 
+#[cfg(feature = "remote-keys")]
 /// The fetched keys' state for `settings` (nothing fetched yet: the cold start does that),
 /// trusting `SSL_CERT_FILE` or the system bundle when a URL is `https://`.
 fn remote_keys(

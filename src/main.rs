@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 use jwt_authorizer::config::{self, ConfigError};
 use jwt_authorizer::function::metrics::SharedMetrics;
-use jwt_authorizer::function::{handler, log, refresh, runtime, workers};
+use jwt_authorizer::function::{handler, log, runtime, workers};
 use jwt_authorizer::shared_cache::{SharedAuthorizer, SharedCache};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,7 +22,8 @@ fn main() -> ExitCode {
         }
     };
     loaded.warnings.iter().for_each(|w| log::warn(w));
-    refresh::cold_start(&loaded.authorizer, handler::now()); // JWT_JWKS_URL: inside init
+    #[cfg(feature = "remote-keys")]
+    jwt_authorizer::function::refresh::cold_start(&loaded.authorizer, handler::now()); // JWT_JWKS_URL: inside init
     let mut client = match runtime::Client::from_env() {
         Ok(client) => client,
         Err(runtime::Error::BadApi(why)) => {

@@ -204,16 +204,16 @@ impl SharedAuthorizer {
     /// decided (another worker may have cleared the cache in between: the answer could rest
     /// on the removed key).
     pub fn handle(&self, event: &[u8], now: u64, scratch: &mut Scratch) -> Handled {
-        match self.authorizer.remote() {
-            None => self.authorizer.handle_cached(event, now, scratch, &mut &self.cache),
-            Some(remote) => {
-                let mut guarded = Unremoved { cache: &self.cache, remote, removals: remote.removals() };
-                self.authorizer.handle_cached(event, now, scratch, &mut guarded)
-            }
+        #[cfg(feature = "remote-keys")]
+        if let Some(remote) = self.authorizer.remote() {
+            let mut guarded = Unremoved { cache: &self.cache, remote, removals: remote.removals() };
+            return self.authorizer.handle_cached(event, now, scratch, &mut guarded);
         }
+        self.authorizer.handle_cached(event, now, scratch, &mut &self.cache)
     }
 }
 
+#[cfg(feature = "remote-keys")]
 /// The shared cache, storing nothing once a refresh has removed a key since `removals` was read.
 struct Unremoved<'a> {
     cache: &'a SharedCache,
@@ -221,6 +221,7 @@ struct Unremoved<'a> {
     removals: u64,
 }
 
+#[cfg(feature = "remote-keys")]
 impl Store for Unremoved<'_> {
     fn allows(&mut self, token: &[u8], now: u64) -> bool {
         (&mut self.cache).allows(token, now)

@@ -151,6 +151,7 @@ fn config_prints_the_effective_configuration_or_fails_as_the_cold_start_would() 
 /// `config` with `JWT_JWKS_URL`: it fetches as the cold start would and prints each fetched
 /// key's kid and RFC 7638 thumbprint with the fetch time, or why the fetch failed.
 #[test]
+#[cfg(feature = "remote-keys")]
 fn config_prints_the_fetched_keys_or_the_fetch_failure() {
     use common::jwks_server::{Answer, JwksServer, jwks};
     let server = JwksServer::http(|_| Answer::Json(jwks(&[("rsa2048-a", "a"), ("rsa2048-b", "b")])));

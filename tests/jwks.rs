@@ -4,6 +4,8 @@
 //! TLS) refuses with `keys_unavailable`, never allows. Real keys, real signed tokens, a real
 //! HTTPS server with a test CA (tests/common/jwks_server.rs), the clock chosen by the test.
 
+#![cfg(feature = "remote-keys")]
+
 mod common;
 
 use common::jwks_server::{Answer, JwksServer, jwks, ok, pki};

@@ -275,6 +275,7 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
         let kid = key.kid().unwrap_or("(none: matches any kid)");
         println!("  kid {kid}: RSA {} bits, alg {alg}, RFC 7638 thumbprint {}", key.modulus_bits(), key.thumbprint());
     }
+    #[cfg(feature = "remote-keys")]
     if let Some(remote) = a.remote() {
         show_fetched(remote);
     }
@@ -308,6 +309,7 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(feature = "remote-keys")]
 /// `JWT_JWKS_URL`: the settings, then a fetch of every URL as the cold start makes it, and the
 /// keys fetched (kid, thumbprint, URL, fetch time) or why not.
 fn show_fetched(remote: &jwt_authorizer::jwks::Remote) {

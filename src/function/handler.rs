@@ -8,9 +8,9 @@ use crate::apigw::response::dropped_warning;
 use crate::authorizer::{Authorizer, Handled, Scratch};
 use crate::cache::{CachedAuthorizer, DecisionCache};
 use crate::config::{ConfigError, MetricsConfig};
+use crate::function::log;
 use crate::function::metrics::{CacheUse, Metrics, Sample, SharedMetrics, write_line};
 use crate::function::runtime::{self, Client, Invocation, Outcome};
-use crate::function::{log, refresh};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -63,7 +63,7 @@ impl Function {
     }
 
     /// [`reply`](Self::reply) for an invocation due by `deadline`: a refresh of fetched keys
-    /// ([`refresh::decide`]) ends by then.
+    /// (`function::refresh::decide`) ends by then.
     pub fn reply_by(
         &mut self,
         event: &[u8],
@@ -72,11 +72,11 @@ impl Function {
         deadline: Option<std::time::Instant>,
     ) -> Outcome<'static> {
         let Function { cached, scratch, metrics } = self;
-        match cached.authorizer().remote().cloned() {
-            None => serve(event, ctx, scratch, metrics.as_deref(), |s| cached.handle(event, now, s)),
-            Some(remote) => serve(event, ctx, scratch, metrics.as_deref(), |s| {
+        #[cfg(feature = "remote-keys")]
+        if let Some(remote) = cached.authorizer().remote().cloned() {
+            return serve(event, ctx, scratch, metrics.as_deref(), |s| {
                 let cached = std::cell::RefCell::new(cached);
-                refresh::decide(
+                crate::function::refresh::decide(
                     &remote,
                     now,
                     deadline,
@@ -84,8 +84,11 @@ impl Function {
                     |s| cached.borrow_mut().handle(event, now, s),
                     || cached.borrow_mut().clear_cache(),
                 )
-            }),
+            });
         }
+        #[cfg(not(feature = "remote-keys"))]
+        let _ = deadline;
+        serve(event, ctx, scratch, metrics.as_deref(), |s| cached.handle(event, now, s))
     }
 }
 

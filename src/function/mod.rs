@@ -9,6 +9,7 @@ pub mod runtime;
 
 /// The fetched keys (`JWT_JWKS_URL`): fetched inside init, refreshed within an invocation's
 /// deadline, logged; the decision cache cleared when a key is removed.
+#[cfg(feature = "remote-keys")]
 pub mod refresh;
 
 /// Lambda Managed Instances: several workers in one process.

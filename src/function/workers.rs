@@ -64,17 +64,18 @@ pub fn authorizer_handler(shared: Arc<SharedAuthorizer>, metrics: Option<Arc<Sha
         let ctx = log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
         let now = crate::function::handler::now();
         crate::function::handler::serve(&inv.body, &ctx, scratch, metrics.as_deref(), |s| {
-            match shared.authorizer().remote() {
-                None => shared.handle(&inv.body, now, s),
-                Some(remote) => crate::function::refresh::decide(
+            #[cfg(feature = "remote-keys")]
+            if let Some(remote) = shared.authorizer().remote() {
+                return crate::function::refresh::decide(
                     remote,
                     now,
                     inv.deadline,
                     s,
                     |s| shared.handle(&inv.body, now, s),
                     || shared.cache().clear(),
-                ),
+                );
             }
+            shared.handle(&inv.body, now, s)
         })
     })
 }
