@@ -105,7 +105,7 @@ fn fetched() -> &'static mut Fetched {
         _ => None,
     };
     let authorizer = jwt_authorizer::config::load(env).expect("configuration").authorizer;
-    jwt_authorizer::function::refresh::cold_start(&authorizer, f.now);
+    jwt_authorizer::function::refresh::cold_start(&authorizer, f.now).expect("cold start");
     server.join().expect("served");
     let mut scratch = Scratch::default();
     assert_eq!(authorizer.decide(f.token.as_bytes(), f.now, &mut scratch), Ok(()));

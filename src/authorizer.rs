@@ -271,6 +271,17 @@ impl Authorizer {
         // The fetched keys as they are now (lock-free; `None` when networkless).
         #[cfg(feature = "remote-keys")]
         let fetched = self.remote.as_deref().map(crate::jwks::Remote::snapshot);
+        // With discovered keys (bound to their issuer), the unverified `iss` chooses the set
+        // only; the claims are decoded again, and `iss` checked, behind the signature.
+        #[cfg(feature = "remote-keys")]
+        let iss: Option<String> = match self.remote.as_deref() {
+            Some(r) if r.binds_issuers() => {
+                let len = b64::decode(parts.claims, &mut s.claims)?.len();
+                let read = |c: Value<'_, '_>| c.get("iss").and_then(|v| v.as_str()).map(str::to_owned);
+                s.parser.parse(&mut s.claims, len, read).ok().flatten()
+            }
+            _ => None,
+        };
         let key = s
             .parser
             .parse(&mut s.header, len, |h| {
@@ -278,7 +289,7 @@ impl Authorizer {
                 #[cfg(feature = "remote-keys")]
                 let key = match &fetched {
                     None => self.keys.select(h.kid, h.alg).map_err(Reason::from),
-                    Some(f) => crate::jwks::select::select(&self.keys, f, h.kid, h.alg, now),
+                    Some(f) => crate::jwks::select::select(&self.keys, f, h.kid, h.alg, now, iss.as_deref()),
                 };
                 #[cfg(not(feature = "remote-keys"))]
                 let key = self.keys.select(h.kid, h.alg).map_err(Reason::from);

@@ -55,7 +55,7 @@ pub struct Loaded {
 }
 
 /// Every variable read, for documentation and the CLI.
-pub const VARIABLES: [&str; 24] = [
+pub const VARIABLES: [&str; 25] = [
     "JWT_PUBLIC_KEY",
     "JWT_JWKS",
     "JWT_JWKS_FILE",
@@ -80,6 +80,7 @@ pub const VARIABLES: [&str; 24] = [
     "JWT_JWKS_REFRESH_SECONDS",
     "JWT_JWKS_MIN_REFRESH_SECONDS",
     "JWT_JWKS_TIMEOUT_MS",
+    "JWT_OIDC_DISCOVERY",
 ];
 
 /// The `AWS_LAMBDA_*` variables the function reads (Lambda sets them:
@@ -360,7 +361,7 @@ fn remote_keys(
     settings: crate::jwks::settings::Settings,
 ) -> Result<crate::jwks::Remote, ConfigError> {
     use crate::jwks::roots;
-    let roots = if settings.urls.iter().any(|u| u.tls) {
+    let roots = if settings.urls.iter().chain(settings.discovery.iter().map(|d| &d.url)).any(|u| u.tls) {
         let var =
             if env(roots::VARIABLE).is_some_and(|v| !v.trim().is_empty()) { roots::VARIABLE } else { "JWT_JWKS_URL" };
         roots::load(env).map_err(|why| ConfigError::new(var, why))?.0

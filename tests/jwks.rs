@@ -66,7 +66,7 @@ fn https_cold_start_fetch_allows_and_a_new_kid_is_picked_up_by_one_refetch() {
     // Before any fetch: nothing to verify with.
     let before = auth.decide(token("rsa2048-a", "a").as_bytes(), NOW, &mut Scratch::default());
     assert_eq!(before.unwrap_err().reason, Reason::KeysUnavailable);
-    refresh::cold_start(&auth, NOW);
+    refresh::cold_start(&auth, NOW).unwrap();
     assert_eq!(server.hits(), 1);
     assert_eq!(decide_at(&auth, &token("rsa2048-a", "a"), NOW), Ok(()));
     assert_eq!(server.hits(), 1, "a known kid costs no fetch");
@@ -79,7 +79,7 @@ fn https_cold_start_fetch_allows_and_a_new_kid_is_picked_up_by_one_refetch() {
     // By name too (DNS on the helper thread): https://localhost.
     let by_name = server.url().replace("127.0.0.1", "localhost");
     let auth = load(&[("JWT_JWKS_URL", &by_name), ("SSL_CERT_FILE", ca)]);
-    refresh::cold_start(&auth, NOW);
+    refresh::cold_start(&auth, NOW).unwrap();
     assert_eq!(decide_at(&auth, &token("rsa2048-a", "a"), NOW), Ok(()));
 }
 
@@ -88,7 +88,7 @@ fn a_flood_of_unknown_kids_costs_one_fetch_per_min_refresh_interval() {
     let server = JwksServer::http(|_| Answer::Json(doc_a()));
     let url = server.url();
     let auth = load(&[("JWT_JWKS_URL", &url), ("JWT_JWKS_MIN_REFRESH_SECONDS", "30")]);
-    refresh::cold_start(&auth, NOW);
+    refresh::cold_start(&auth, NOW).unwrap();
     assert_eq!(server.hits(), 1);
     for i in 0..50 {
         let made_up = token("rsa2048-a", &format!("made-up-{i}"));
@@ -112,7 +112,7 @@ fn a_failed_cold_start_refuses_with_keys_unavailable_then_recovers() {
         JwksServer::http(|_| Answer::Raw(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_vec()));
     let url = server.url();
     let auth = load(&[("JWT_JWKS_URL", &url), ("JWT_JWKS_MIN_REFRESH_SECONDS", "10")]);
-    refresh::cold_start(&auth, NOW);
+    refresh::cold_start(&auth, NOW).unwrap();
     assert_eq!(server.hits(), 1);
     assert_eq!(decide_at(&auth, &token("rsa2048-a", "a"), NOW + 1), Err(Reason::KeysUnavailable));
     assert_eq!(server.hits(), 1, "within the min-refresh interval of the failed fetch: no other");
@@ -126,7 +126,7 @@ fn keys_that_cannot_be_refreshed_are_used_for_24_hours_then_refused() {
     let server = JwksServer::http(|_| Answer::Json(doc_a()));
     let url = server.url();
     let auth = load(&[("JWT_JWKS_URL", &url), ("JWT_JWKS_REFRESH_SECONDS", "3600")]);
-    refresh::cold_start(&auth, NOW);
+    refresh::cold_start(&auth, NOW).unwrap();
     server.set(|_| Answer::Raw(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n".to_vec()));
     let a = token("rsa2048-a", "a");
     assert_eq!(decide_at(&auth, &a, NOW + 3599), Ok(()));
@@ -175,7 +175,7 @@ fn a_body_over_150000_bytes_is_refused_and_one_of_exactly_150000_is_taken() {
     let server = JwksServer::http(move |_| Answer::Json(exact.clone()));
     let url = server.url();
     let auth = load(&[("JWT_JWKS_URL", &url)]);
-    refresh::cold_start(&auth, NOW);
+    refresh::cold_start(&auth, NOW).unwrap();
     assert_eq!(decide_at(&auth, &token("rsa2048-a", "a"), NOW), Ok(()), "150,000 bytes: taken");
     let over = format!("{doc}{}", " ".repeat(150_001 - doc.len()));
     assert_eq!(failure(Answer::Json(over.clone()), "1500").0, "too_large");
@@ -239,7 +239,7 @@ fn a_removed_keys_cached_allow_is_not_served_after_the_refresh() {
         let server = JwksServer::http(|_| Answer::Json(jwks(&[("rsa2048-a", "a"), ("rsa2048-b", "b")])));
         let url = server.url();
         let auth = load(&[("JWT_JWKS_URL", &url), ("JWT_JWKS_MIN_REFRESH_SECONDS", "0")]);
-        refresh::cold_start(&auth, NOW);
+        refresh::cold_start(&auth, NOW).unwrap();
         let remote = remote(&auth).clone();
         let mut one = jwt_authorizer::cache::CachedAuthorizer::new(auth.clone(), DecisionCache::new(64, 300));
         let many = SharedAuthorizer::new(auth.clone(), SharedCache::new(64, 300));
@@ -279,7 +279,7 @@ fn workers_that_all_meet_an_unknown_kid_share_one_fetch() {
     let server = JwksServer::http(|_| Answer::Json(doc_a()));
     let url = server.url();
     let auth = Arc::new(load(&[("JWT_JWKS_URL", &url), ("JWT_JWKS_MIN_REFRESH_SECONDS", "30")]));
-    refresh::cold_start(&auth, NOW);
+    refresh::cold_start(&auth, NOW).unwrap();
     // The issuer rotates to b, slowly: every worker asks for b while the one fetch runs.
     server.set(|_| Answer::Slow(Duration::from_millis(300), jwks(&[("rsa2048-a", "a"), ("rsa2048-b", "b")])));
     let b = token("rsa2048-b", "b");
@@ -334,6 +334,107 @@ fn configuration_errors_name_the_variable() {
     for v in ["JWT_JWKS_URL", "JWT_JWKS_REFRESH_SECONDS", "JWT_JWKS_MIN_REFRESH_SECONDS", "JWT_JWKS_TIMEOUT_MS"] {
         assert!(config::VARIABLES.contains(&v), "{v}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// OpenID Connect Discovery (`JWT_OIDC_DISCOVERY=on`): one key set per issuer.
+
+/// An issuer on a loopback server: its discovery document (naming the issuer, with `suffix`
+/// appended: `"/"` makes it differ) and its JWKS at `/keys`.
+fn issuer_server(keys: Vec<(&'static str, &'static str)>, suffix: &'static str) -> (JwksServer, String) {
+    let origin = Arc::new(std::sync::OnceLock::<String>::new());
+    let mine = origin.clone();
+    let server = JwksServer::http_paths(move |_, path| {
+        let origin = mine.get().expect("set after start");
+        match path {
+            "/.well-known/openid-configuration" => Answer::Json(
+                json!({ "issuer": format!("{origin}{suffix}"), "jwks_uri": format!("{origin}/keys") }).to_string(),
+            ),
+            "/keys" => Answer::Json(jwks(&keys)),
+            _ => Answer::Raw(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()),
+        }
+    });
+    origin.set(server.origin()).unwrap();
+    let issuer = server.origin();
+    (server, issuer)
+}
+
+fn token_from(name: &str, kid: &str, iss: &str) -> String {
+    signer(name).sign(&claims_with(json!({ "exp": NOW + 200_000, "iss": iss })), Alg::RS256, Some(kid))
+}
+
+#[test]
+fn discovered_keys_verify_only_tokens_of_their_own_issuer() {
+    let (a_server, a) = issuer_server(vec![("rsa2048-a", "a")], "");
+    let (b_server, b) = issuer_server(vec![("rsa2048-b", "b")], "");
+    let issuers = format!("{a},{b}");
+    let auth = load(&[("JWT_ISSUER", &issuers), ("JWT_OIDC_DISCOVERY", "on")]);
+    refresh::cold_start(&auth, NOW).unwrap();
+    assert_eq!((a_server.hits(), b_server.hits()), (2, 2), "each: its discovery document, then its jwks_uri");
+    assert_eq!(decide_at(&auth, &token_from("rsa2048-a", "a", &a), NOW), Ok(()));
+    assert_eq!(decide_at(&auth, &token_from("rsa2048-b", "b", &b), NOW), Ok(()));
+    // A token claiming issuer A, signed with B's key under B's kid: B's keys serve only B.
+    assert_eq!(decide_at(&auth, &token_from("rsa2048-b", "b", &a), NOW + 1), Err(Reason::UnknownKid));
+    assert_eq!(decide_at(&auth, &token_from("rsa2048-a", "a", &b), NOW + 1), Err(Reason::UnknownKid));
+    // Claiming B's issuer with B's kid, signed with A's key: B's key, and the signature fails.
+    assert_eq!(decide_at(&auth, &token_from("rsa2048-a", "b", &b), NOW + 1), Err(Reason::BadSignature));
+    // No iss: no discovered set serves it.
+    let no_iss = signer("rsa2048-a").sign(&claims_with(json!({ "exp": NOW + 200_000 })), Alg::RS256, Some("a"));
+    assert!(decide_at(&auth, &no_iss, NOW + 1).is_err());
+    // The same issuer configured with a terminating `/`: the document must say so too.
+    let (_c_server, c) = issuer_server(vec![("rsa2048-a", "a")], "/");
+    let with_slash = format!("{c}/");
+    let auth = load(&[("JWT_ISSUER", &with_slash), ("JWT_OIDC_DISCOVERY", "on")]);
+    refresh::cold_start(&auth, NOW).unwrap();
+    assert_eq!(decide_at(&auth, &token_from("rsa2048-a", "a", &with_slash), NOW), Ok(()));
+}
+
+#[test]
+fn a_discovery_document_naming_another_issuer_fails_the_cold_start_naming_jwt_issuer() {
+    let (server, issuer) = issuer_server(vec![("rsa2048-a", "a")], "/");
+    let auth = load(&[("JWT_ISSUER", &issuer), ("JWT_OIDC_DISCOVERY", "on")]);
+    let e = refresh::cold_start(&auth, NOW).unwrap_err();
+    assert_eq!(e.var, "JWT_ISSUER");
+    assert!(e.problem.contains("§4.3"), "{e}");
+    assert_eq!(server.hits(), 1, "the JWKS is not fetched from a document that is not the issuer's");
+    assert_eq!(decide_at(&auth, &token_from("rsa2048-a", "a", &issuer), NOW), Err(Reason::KeysUnavailable));
+}
+
+#[test]
+fn a_discovery_document_without_a_usable_jwks_uri_is_a_failure_not_keys() {
+    for doc in [
+        json!({ "issuer": "ISSUER", "jwks_uri": "http://example.com/keys" }),
+        json!({ "issuer": "ISSUER" }),
+        json!({ "jwks_uri": "https://example.com/keys" }),
+        json!(["ISSUER"]),
+    ] {
+        let origin = Arc::new(std::sync::OnceLock::<String>::new());
+        let mine = origin.clone();
+        let template = doc.to_string();
+        let server = JwksServer::http_paths(move |_, _| Answer::Json(template.replace("ISSUER", mine.get().unwrap())));
+        origin.set(server.origin()).unwrap();
+        let issuer = server.origin();
+        let auth = load(&[("JWT_ISSUER", &issuer), ("JWT_OIDC_DISCOVERY", "on")]);
+        let report = remote(&auth).refresh(NOW, Trigger::ColdStart, Instant::now() + Duration::from_secs(10));
+        let code = report.fetches[0].result.as_ref().map(|_| ()).map_err(|e| e.code());
+        assert_eq!(code, Err("bad_jwks"), "{doc}");
+        assert_eq!(server.hits(), 1, "{doc}");
+    }
+}
+
+#[test]
+fn discovery_configuration_errors_name_the_variable() {
+    let err = |pairs: &[(&str, &str)]| config::load(env_of(pairs)).unwrap_err();
+    assert_eq!(err(&[("JWT_OIDC_DISCOVERY", "on")]).var, "JWT_OIDC_DISCOVERY", "needs JWT_ISSUER");
+    assert_eq!(err(&[("JWT_OIDC_DISCOVERY", "yes"), ("JWT_ISSUER", "https://a.example")]).var, "JWT_OIDC_DISCOVERY");
+    let e = err(&[("JWT_OIDC_DISCOVERY", "on"), ("JWT_ISSUER", "http://issuer.example")]);
+    assert_eq!(e.var, "JWT_OIDC_DISCOVERY", "an http issuer off loopback: {e}");
+    let on = load(&[("JWT_OIDC_DISCOVERY", "on"), ("JWT_ISSUER", "http://127.0.0.1:9/tenant/")]);
+    let settings = remote(&on).settings();
+    assert_eq!(settings.discovery[0].url.target, "/tenant/.well-known/openid-configuration");
+    assert_eq!(settings.discovery[0].issuer, "http://127.0.0.1:9/tenant/");
+    let pem = common::public_pem("rsa2048-a");
+    assert!(load(&[("JWT_OIDC_DISCOVERY", "off"), ("JWT_PUBLIC_KEY", &pem)]).remote().is_none());
 }
 
 // ---------------------------------------------------------------------------------------

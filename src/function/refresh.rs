@@ -15,7 +15,9 @@
 //! or is not started when less than [`MIN_WINDOW`] is left.
 
 use crate::authorizer::{Authorizer, Handled, Scratch};
+use crate::config::ConfigError;
 use crate::function::log;
+use crate::jwks::remote::RefreshError;
 use crate::jwks::{Remote, Report, Trigger};
 use crate::reason::Reason;
 use std::time::{Duration, Instant};
@@ -25,11 +27,22 @@ pub const ANSWER_RESERVE: Duration = Duration::from_millis(100);
 /// Least time worth starting a fetch in.
 pub const MIN_WINDOW: Duration = Duration::from_millis(50);
 
-/// Fetches every URL inside init (when `authorizer` has fetched keys); logs each outcome.
-pub fn cold_start(authorizer: &Authorizer, now: u64) {
-    if let Some(remote) = authorizer.remote() {
-        let report = remote.refresh(now, Trigger::ColdStart, Instant::now() + remote.timeout());
-        log_report(&report);
+/// Fetches every URL inside init (when `authorizer` has fetched keys); logs each outcome. A
+/// network failure is not an error (the function serves, refusing with `keys_unavailable`);
+/// a discovery document whose `issuer` is not the configured one is: it names `JWT_ISSUER`.
+pub fn cold_start(authorizer: &Authorizer, now: u64) -> Result<(), ConfigError> {
+    let Some(remote) = authorizer.remote() else { return Ok(()) };
+    let report = remote.refresh(now, Trigger::ColdStart, Instant::now() + remote.timeout());
+    log_report(&report);
+    match report.fetches.iter().find(|f| matches!(f.result, Err(RefreshError::IssuerMismatch))) {
+        Some(f) => Err(ConfigError::new(
+            "JWT_ISSUER",
+            format!(
+                "the discovery document at {} names another issuer: the configured issuer must equal its issuer exactly (OpenID Connect Discovery 1.0 §4.3)",
+                f.url
+            ),
+        )),
+        None => Ok(()),
     }
 }
 

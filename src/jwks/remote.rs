@@ -33,6 +33,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct Fetched {
     pub keys: KeySet,
+    /// The issuer these keys are bound to (discovered), `None`: any issuer (`JWT_JWKS_URL`).
+    pub issuer: Option<String>,
     /// When they were fetched (Unix seconds).
     pub fetched_at: u64,
 }
@@ -45,18 +47,21 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The fetched key with this `kid` that may verify `alg`, from a set still usable at `now`
-    /// (fetched less than [`STALE_LIMIT_SECONDS`] ago).
-    pub fn find(&self, kid: &str, alg: Alg, now: u64) -> Option<&Key> {
-        self.usable(now).find_map(|set| set.keys.select(Some(kid), alg).ok().filter(|k| k.kid() == Some(kid)))
+    /// (fetched less than [`STALE_LIMIT_SECONDS`] ago) for a token claiming issuer `iss` (a
+    /// discovered issuer's set serves only tokens whose `iss` is exactly that issuer).
+    pub fn find(&self, kid: &str, alg: Alg, now: u64, iss: Option<&str>) -> Option<&Key> {
+        self.usable(now, iss).find_map(|set| set.keys.select(Some(kid), alg).ok().filter(|k| k.kid() == Some(kid)))
     }
 
-    /// Whether any set is usable at `now`.
-    pub fn any_usable(&self, now: u64) -> bool {
-        self.usable(now).next().is_some()
+    /// Whether any set is usable at `now` for a token claiming issuer `iss`.
+    pub fn any_usable(&self, now: u64, iss: Option<&str>) -> bool {
+        self.usable(now, iss).next().is_some()
     }
 
-    fn usable(&self, now: u64) -> impl Iterator<Item = &Fetched> {
-        self.sets.iter().flatten().map(|s| &**s).filter(move |s| fresh_enough(s.fetched_at, now))
+    fn usable<'a, 'i>(&'a self, now: u64, iss: Option<&'i str>) -> impl Iterator<Item = &'a Fetched> + use<'a, 'i> {
+        self.sets.iter().flatten().map(|s| &**s).filter(move |s| {
+            fresh_enough(s.fetched_at, now) && s.issuer.as_deref().is_none_or(|bound| Some(bound) == iss)
+        })
     }
 }
 
@@ -80,8 +85,12 @@ pub enum Trigger {
 #[derive(Debug)]
 pub enum RefreshError {
     Fetch(FetchError),
-    /// Not a JWKS document by the rules of `JWT_JWKS`, or without a usable key.
+    /// Not a JWKS document by the rules of `JWT_JWKS`, or without a usable key; or not a
+    /// discovery document with a `jwks_uri` by the URL rules.
     Document(&'static str),
+    /// The discovery document's `issuer` is not the configured issuer, exactly (OpenID Connect
+    /// Discovery 1.0 §4.3): at cold start, a configuration error.
+    IssuerMismatch,
 }
 
 impl RefreshError {
@@ -90,6 +99,7 @@ impl RefreshError {
         match self {
             RefreshError::Fetch(e) => e.code(),
             RefreshError::Document(_) => "bad_jwks",
+            RefreshError::IssuerMismatch => "issuer_mismatch",
         }
     }
 }
@@ -99,6 +109,9 @@ impl std::fmt::Display for RefreshError {
         match self {
             RefreshError::Fetch(e) => e.fmt(f),
             RefreshError::Document(why) => f.write_str(why),
+            RefreshError::IssuerMismatch => f.write_str(
+                "the discovery document's issuer is not the configured issuer exactly (OpenID Connect Discovery 1.0 §4.3)",
+            ),
         }
     }
 }
@@ -152,7 +165,9 @@ impl Remote {
             .with_safe_default_protocol_versions()
             .map(|b| b.with_root_certificates(roots).with_no_client_auth())
             .expect("ring supports the default protocol versions");
-        let sources = settings.urls.iter().cloned().map(Source::new).collect::<Vec<_>>();
+        let urls = settings.urls.iter().map(|u| Source::new(u.clone(), None));
+        let discovered = settings.discovery.iter().map(|d| Source::new(d.url.clone(), Some(d.issuer.clone())));
+        let sources = urls.chain(discovered).collect::<Vec<_>>();
         let current = ArcSwap::from_pointee(Snapshot { sets: vec![None; sources.len()] });
         Remote {
             settings,
@@ -168,6 +183,12 @@ impl Remote {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Whether some keys are bound to an issuer (discovery on): a decision then reads the
+    /// token's unverified `iss` to choose among them.
+    pub fn binds_issuers(&self) -> bool {
+        !self.settings.discovery.is_empty()
     }
 
     /// The keys deciders use now (lock-free).
@@ -219,13 +240,15 @@ impl Remote {
                 continue;
             }
             let started = Instant::now();
-            let result =
-                fetch::get(&source.url, &self.tls, until).map_err(RefreshError::Fetch).and_then(|body| parse(&body));
+            let result = self.fetch_keys(source, &mut state, until);
             state.record(now, result.is_ok(), self.settings.refresh_seconds);
+            if result.is_err() {
+                state.jwks_uri = None; // discover it again next time
+            }
             let result = match result {
                 Ok((keys, skipped)) => {
                     let n = keys.len();
-                    let removed = self.publish(i, KeySet::new(None, keys), now);
+                    let removed = self.publish(i, KeySet::new(None, keys), source.issuer.clone(), now);
                     report.changed = true;
                     report.removed |= removed;
                     Ok((n, skipped))
@@ -239,14 +262,36 @@ impl Remote {
         report
     }
 
+    /// One source's keys: its JWKS URL's, or for a discovered issuer, its discovery
+    /// document's `jwks_uri`'s (the document read first when that is not known yet).
+    fn fetch_keys(
+        &self,
+        source: &Source,
+        state: &mut super::source::State,
+        until: Instant,
+    ) -> Result<(Vec<Key>, Vec<Skipped>), RefreshError> {
+        let url = match (&source.issuer, &state.jwks_uri) {
+            (None, _) => source.url.clone(),
+            (Some(_), Some(known)) => known.clone(),
+            (Some(issuer), None) => {
+                let doc = fetch::get(&source.url, &self.tls, until).map_err(RefreshError::Fetch)?;
+                let jwks_uri = parse_discovery(&doc, issuer)?;
+                state.jwks_uri = Some(jwks_uri.clone());
+                jwks_uri
+            }
+        };
+        let body = fetch::get(&url, &self.tls, until).map_err(RefreshError::Fetch)?;
+        parse(&body)
+    }
+
     /// Swaps in `keys` as URL `i`'s set; says whether a key held before is gone.
-    fn publish(&self, i: usize, keys: KeySet, now: u64) -> bool {
+    fn publish(&self, i: usize, keys: KeySet, issuer: Option<String>, now: u64) -> bool {
         let _one = self.publish.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.current.load_full();
         let removed =
             old.sets[i].as_ref().is_some_and(|prev| prev.keys.iter().any(|k| !keys.iter().any(|n| same(k, n))));
         let mut sets = old.sets.clone();
-        sets[i] = Some(Arc::new(Fetched { keys, fetched_at: now }));
+        sets[i] = Some(Arc::new(Fetched { keys, issuer, fetched_at: now }));
         self.current.store(Arc::new(Snapshot { sets }));
         self.generation.fetch_add(1, Ordering::AcqRel);
         if removed {
@@ -275,6 +320,24 @@ impl Remote {
 /// The same key: kid, algorithm, modulus and exponent.
 fn same(a: &Key, b: &Key) -> bool {
     a.kid() == b.kid() && a.alg() == b.alg() && a.modulus() == b.modulus() && a.exponent() == b.exponent()
+}
+
+/// A discovery document (OpenID Connect Discovery 1.0 §3, §4.2): a JSON object whose
+/// `issuer` is exactly `issuer` (§4.3) and whose `jwks_uri` is a URL by the rules of
+/// `JWT_JWKS_URL` (`https://`, or `http://` to loopback). A member given twice is refused.
+pub fn parse_discovery(body: &[u8], issuer: &str) -> Result<super::url::JwksUrl, RefreshError> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        issuer: Option<String>,
+        jwks_uri: Option<String>,
+    }
+    let doc: Doc = serde_json::from_slice(body).map_err(|_| RefreshError::Document("not a discovery document"))?;
+    let found = doc.issuer.ok_or(RefreshError::Document("the discovery document has no issuer"))?;
+    if found != issuer {
+        return Err(RefreshError::IssuerMismatch);
+    }
+    let uri = doc.jwks_uri.ok_or(RefreshError::Document("the discovery document has no jwks_uri"))?;
+    super::url::parse(&uri).map_err(|_| RefreshError::Document("the discovery document's jwks_uri is not an https URL"))
 }
 
 /// A fetched body, by the rules of `JWT_JWKS` ([`parse_jwks`]), with at least one usable key,

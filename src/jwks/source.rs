@@ -13,12 +13,19 @@ pub const FIRST_BACKOFF_SECONDS: u64 = 5;
 
 #[derive(Debug)]
 pub struct Source {
+    /// The JWKS URL, or for a discovered issuer its discovery document's URL.
     pub url: JwksUrl,
+    /// The issuer whose keys these are (`JWT_OIDC_DISCOVERY`): they verify only tokens whose
+    /// `iss` is exactly this; `None` for a `JWT_JWKS_URL`, whose keys verify any issuer.
+    pub issuer: Option<String>,
     state: Mutex<State>,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct State {
+    /// A discovered issuer's `jwks_uri`, once its discovery document was read (forgotten after
+    /// a failed fetch, so the next one discovers it again).
+    pub jwks_uri: Option<JwksUrl>,
     /// When the last fetch was tried (Unix seconds), whatever its outcome.
     pub last_attempt: Option<u64>,
     /// Failed fetches in a row.
@@ -73,8 +80,8 @@ impl State {
 }
 
 impl Source {
-    pub fn new(url: JwksUrl) -> Source {
-        Source { url, state: Mutex::new(State::default()) }
+    pub fn new(url: JwksUrl, issuer: Option<String>) -> Source {
+        Source { url, issuer, state: Mutex::new(State::default()) }
     }
 
     /// The state, waiting for a fetch in flight to end (it is bounded by its deadline).

@@ -61,7 +61,7 @@ pub fn pki(names: &[&str]) -> Pki {
     Pki { ca_file, cert: leaf.der().clone(), key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()) }
 }
 
-type Respond = dyn Fn(usize) -> Answer + Send + Sync;
+type Respond = dyn Fn(usize, &str) -> Answer + Send + Sync;
 
 /// A running server; it serves until the test process ends.
 pub struct JwksServer {
@@ -74,6 +74,11 @@ pub struct JwksServer {
 impl JwksServer {
     /// Plain HTTP on 127.0.0.1.
     pub fn http(respond: impl Fn(usize) -> Answer + Send + Sync + 'static) -> JwksServer {
+        JwksServer::start(None, move |n, _| respond(n))
+    }
+
+    /// Plain HTTP on 127.0.0.1, answering by the request's path (and number).
+    pub fn http_paths(respond: impl Fn(usize, &str) -> Answer + Send + Sync + 'static) -> JwksServer {
         JwksServer::start(None, respond)
     }
 
@@ -86,12 +91,12 @@ impl JwksServer {
             .with_no_client_auth()
             .with_single_cert(vec![pki.cert.clone()], PrivateKeyDer::Pkcs8(pki.key.clone_key()))
             .unwrap();
-        JwksServer::start(Some(Arc::new(config)), respond)
+        JwksServer::start(Some(Arc::new(config)), move |n, _| respond(n))
     }
 
     fn start(
         tls: Option<Arc<rustls::ServerConfig>>,
-        respond: impl Fn(usize) -> Answer + Send + Sync + 'static,
+        respond: impl Fn(usize, &str) -> Answer + Send + Sync + 'static,
     ) -> JwksServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -130,7 +135,12 @@ impl JwksServer {
 
     /// Answers later requests with `respond` instead.
     pub fn set(&self, respond: impl Fn(usize) -> Answer + Send + Sync + 'static) {
-        *self.respond.lock().unwrap() = Arc::new(respond);
+        *self.respond.lock().unwrap() = Arc::new(move |n, _| respond(n));
+    }
+
+    /// `http://127.0.0.1:PORT` (an issuer served by this server).
+    pub fn origin(&self) -> String {
+        format!("{}://127.0.0.1:{}", if self.tls { "https" } else { "http" }, self.port)
     }
 }
 
@@ -145,7 +155,9 @@ fn serve(mut stream: impl Read + Write, hits: &AtomicUsize, respond: &Mutex<Arc<
         }
     }
     let n = hits.fetch_add(1, Ordering::SeqCst);
-    let answer = (respond.lock().unwrap().clone())(n);
+    let line = String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_owned();
+    let path = line.split(' ').nth(1).unwrap_or("");
+    let answer = (respond.lock().unwrap().clone())(n, path);
     match answer {
         Answer::Json(body) => {
             let _ = stream.write_all(&ok(&body));
