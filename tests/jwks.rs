@@ -472,6 +472,29 @@ mod binary {
             .expect("spawn the jwt-authorizer binary")
     }
 
+    #[test]
+    fn a_discovery_document_for_another_issuer_is_an_init_error_naming_jwt_issuer() {
+        let (server, issuer) = super::issuer_server(vec![("rsa2048-a", "a")], "/");
+        let api = RuntimeApi::start(vec![event("rsa2048-a", "a")]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jwt-authorizer"))
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+            .env("JWT_ISSUER", &issuer)
+            .env("JWT_OIDC_DISCOVERY", "on")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the jwt-authorizer binary");
+        let post = api.next_post("POST /runtime/init/error");
+        assert_eq!(post.path, "/2018-06-01/runtime/init/error");
+        assert!(post.json()["errorMessage"].as_str().is_some_and(|m| m.contains("JWT_ISSUER")), "{post:?}");
+        assert_eq!(server.hits(), 1);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(api.drain().iter().all(|r| !r.path.ends_with("/invocation/next")), "it never served");
+    }
+
     fn verdict(post: &Recorded, id: &str) -> Value {
         assert_eq!(post.path, format!("/2018-06-01/runtime/invocation/{id}/response"), "{post:?}");
         post.json()["isAuthorized"].clone()

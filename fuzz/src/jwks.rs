@@ -1,6 +1,7 @@
 //! The JWKS fetch's side of a connection (issue 17): any bytes as the issuer's answer →
 //! `jwks::fetch::exchange` (the HTTP reader, the status rule, the 150,000-byte and wire
-//! limits) → `jwks::remote::parse` (the strict JWKS rules, a `kid` on every key).
+//! limits) → `jwks::remote::parse` (the strict JWKS rules, a `kid` on every key) and
+//! `jwks::remote::parse_discovery` (the issuer exactly, a `jwks_uri` by the URL rules).
 
 use jwt_authorizer::jwks::fetch::{self, MAX_BYTES};
 use jwt_authorizer::jwks::remote;
@@ -46,4 +47,14 @@ fn document(doc: &[u8]) {
     if let Ok((keys, _)) = remote::parse(doc) {
         assert!(!keys.is_empty() && keys.iter().all(|k| k.kid().is_some()));
     }
+    // The same bytes as a discovery document (OpenID Connect Discovery 1.0): taken only with
+    // the issuer exactly, and a jwks_uri by the JWT_JWKS_URL rules.
+    if let Ok(uri) = remote::parse_discovery(doc, ISSUER) {
+        let v: serde_json::Value = serde_json::from_slice(doc).expect("taken: it is JSON");
+        assert_eq!(v["issuer"], ISSUER);
+        assert!(uri.tls || jwt_authorizer::jwks::url::is_loopback(&uri.host), "{}", uri.text);
+    }
 }
+
+/// The issuer the discovery documents are checked against (the seeds name it).
+const ISSUER: &str = "https://issuer.example";

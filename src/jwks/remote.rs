@@ -331,7 +331,10 @@ pub fn parse_discovery(body: &[u8], issuer: &str) -> Result<super::url::JwksUrl,
         issuer: Option<String>,
         jwks_uri: Option<String>,
     }
-    let doc: Doc = serde_json::from_slice(body).map_err(|_| RefreshError::Document("not a discovery document"))?;
+    // RFC 8259 §8.1: JSON is UTF-8. Checked first: serde skips an unknown member's string
+    // without validating it (the fuzz target found a document with a stray 0xB4 taken).
+    let text = std::str::from_utf8(body).map_err(|_| RefreshError::Document("not UTF-8"))?;
+    let doc: Doc = serde_json::from_str(text).map_err(|_| RefreshError::Document("not a discovery document"))?;
     let found = doc.issuer.ok_or(RefreshError::Document("the discovery document has no issuer"))?;
     if found != issuer {
         return Err(RefreshError::IssuerMismatch);
@@ -351,4 +354,25 @@ pub fn parse(body: &[u8]) -> Result<(Vec<Key>, Vec<Skipped>), RefreshError> {
         return Err(RefreshError::Document("no usable key (need an RSA signing key with a kid)"));
     }
     Ok((keys, skipped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_discovery_document_is_strict_json_with_the_issuer_exactly() {
+        let ok = br#"{"issuer":"https://i.example","jwks_uri":"https://i.example/keys","x":[1,{"y":null}]}"#;
+        assert_eq!(parse_discovery(ok, "https://i.example").unwrap().text, "https://i.example/keys");
+        assert!(matches!(parse_discovery(ok, "https://i.example/"), Err(RefreshError::IssuerMismatch)));
+        assert!(matches!(parse_discovery(ok, "https://I.example"), Err(RefreshError::IssuerMismatch)));
+        // Found by the fuzz target: a byte that is not UTF-8 in a member nobody reads.
+        let stray = b"{\"issuer\":\"https://i.example\",\"other\":\"\xb4\",\"jwks_uri\":\"https://i.example/keys\"}";
+        assert!(parse_discovery(stray, "https://i.example").is_err());
+        let twice = br#"{"issuer":"https://i.example","issuer":"https://i.example","jwks_uri":"https://i.example/k"}"#;
+        assert!(parse_discovery(twice, "https://i.example").is_err(), "a member given twice");
+        for bad in [&br#"{"issuer":"https://i.example","jwks_uri":"http://i.example/k"}"#[..], b"[]", b"", b"{}"] {
+            assert!(parse_discovery(bad, "https://i.example").is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }
