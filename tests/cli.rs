@@ -179,3 +179,35 @@ fn config_prints_the_fetched_keys_or_the_fetch_failure() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("JWT_JWKS_URL"), "{}", text(&out.stderr));
 }
+
+/// `config` with discovery: the discovered set and the issuer it serves; a document naming
+/// another issuer fails as the cold start would (exit 2, naming JWT_ISSUER).
+#[test]
+#[cfg(feature = "remote-keys")]
+fn config_prints_discovered_keys_with_their_issuer_or_fails_on_a_mismatch() {
+    use common::jwks_server::{Answer, JwksServer, jwks};
+    for suffix in ["", "/"] {
+        let origin = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+        let mine = origin.clone();
+        let server = JwksServer::http_paths(move |_, path| {
+            let o = mine.get().unwrap();
+            match path {
+                "/keys" => Answer::Json(jwks(&[("rsa2048-a", "a")])),
+                _ => Answer::Json(
+                    serde_json::json!({ "issuer": format!("{o}{suffix}"), "jwks_uri": format!("{o}/keys") })
+                        .to_string(),
+                ),
+            }
+        });
+        origin.set(server.origin()).unwrap();
+        let issuer = server.origin();
+        let out = cli(&["config"], &[("JWT_ISSUER", &issuer), ("JWT_OIDC_DISCOVERY", "on")]);
+        if suffix.is_empty() {
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            assert!(text(&out.stdout).contains(&format!("1 keys, for issuer {issuer} only")), "{}", text(&out.stdout));
+        } else {
+            assert_eq!(out.status.code(), Some(2));
+            assert!(text(&out.stderr).contains("JWT_ISSUER"), "{}", text(&out.stderr));
+        }
+    }
+}

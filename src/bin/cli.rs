@@ -276,8 +276,12 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
         println!("  kid {kid}: RSA {} bits, alg {alg}, RFC 7638 thumbprint {}", key.modulus_bits(), key.thumbprint());
     }
     #[cfg(feature = "remote-keys")]
-    if let Some(remote) = a.remote() {
-        show_fetched(remote);
+    if let Some(remote) = a.remote()
+        && let Err(e) = show_fetched(remote)
+    {
+        eprintln!("{e}");
+        eprintln!("the function's cold start would fail with this configuration");
+        return Ok(ExitCode::from(2));
     }
     let algs: Vec<&str> = Alg::ALL.iter().filter(|x| a.algorithms().contains(**x)).map(|x| x.name()).collect();
     println!("algorithms: {}", algs.join(", "));
@@ -312,7 +316,9 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
 #[cfg(feature = "remote-keys")]
 /// `JWT_JWKS_URL`: the settings, then a fetch of every URL as the cold start makes it, and the
 /// keys fetched (kid, thumbprint, URL, fetch time) or why not.
-fn show_fetched(remote: &jwt_authorizer::jwks::Remote) {
+/// Every source: the `JWT_JWKS_URL`s, then each discovered issuer's document. An `Err` when a
+/// discovery document names another issuer (the cold start would fail on it).
+fn show_fetched(remote: &jwt_authorizer::jwks::Remote) -> Result<(), String> {
     use jwt_authorizer::jwks::Trigger;
     let s = remote.settings();
     println!(
@@ -322,11 +328,18 @@ fn show_fetched(remote: &jwt_authorizer::jwks::Remote) {
     let now = jwt_authorizer::function::handler::now();
     let report = remote.refresh(now, Trigger::ColdStart, std::time::Instant::now() + remote.timeout());
     let snapshot = remote.snapshot();
-    for (i, url) in s.urls.iter().enumerate() {
+    let discovered = s.discovery.iter().map(|d| &d.url);
+    for (i, url) in s.urls.iter().chain(discovered).enumerate() {
         let outcome = report.fetches.iter().find(|f| f.url == url.text);
         match (snapshot.sets.get(i).cloned().flatten(), outcome.map(|f| &f.result)) {
             (Some(set), _) => {
-                println!("  {} (fetched at {} Unix seconds, {} keys):", url.text, set.fetched_at, set.keys.len());
+                let serves = set.issuer.as_deref().map_or("any issuer".to_owned(), |i| format!("issuer {i} only"));
+                println!(
+                    "  {} (fetched at {} Unix seconds, {} keys, for {serves}):",
+                    url.text,
+                    set.fetched_at,
+                    set.keys.len()
+                );
                 for key in set.keys.iter() {
                     let alg = key.alg().map_or("any allowed", |alg| alg.name());
                     println!(
@@ -349,6 +362,16 @@ fn show_fetched(remote: &jwt_authorizer::jwks::Remote) {
                 println!("    skipped key {}: {}", k.kid.as_deref().unwrap_or("(no kid)"), k.why);
             }
         }
+    }
+    match report
+        .fetches
+        .iter()
+        .find(|f| matches!(f.result, Err(jwt_authorizer::jwks::remote::RefreshError::IssuerMismatch)))
+    {
+        Some(f) => {
+            Err(format!("invalid configuration: JWT_ISSUER: the discovery document at {} names another issuer", f.url))
+        }
+        None => Ok(()),
     }
 }
 
