@@ -256,6 +256,28 @@ impl std::fmt::Debug for SharedAuthorizer {
 mod tests {
     use super::*;
 
+    /// A decision that started before a refresh removed a key is not stored after it: the
+    /// refresh may have cleared the cache in between, and that answer may rest on the removed
+    /// key. (Networkless, nothing is fetched: the URL is never asked.)
+    #[cfg(feature = "remote-keys")]
+    #[test]
+    fn an_answer_decided_across_a_key_removal_is_not_stored() {
+        let env = |k: &str| (k == "JWT_JWKS_URL").then(|| "http://127.0.0.1:9/jwks".to_owned());
+        let authorizer = crate::config::load(env).unwrap().authorizer;
+        let remote = authorizer.remote().unwrap().clone();
+        let cache = SharedCache::new(64, 300);
+        let token = b"a.b.c-some-token";
+        let mut before = Unremoved { cache: &cache, remote: &remote, removals: remote.removals() };
+        before.store_allow(token, 1000, 2000.0);
+        assert_eq!(cache.stores(), 1, "no removal since the decision began: stored");
+        let mut across = Unremoved { cache: &cache, remote: &remote, removals: remote.removals() };
+        remote.count_removal();
+        across.store_allow(b"a.b.other-token", 1000, 2000.0);
+        across.store_answer(b"a.b.other-token", 1000, 2000.0, false, &Map::new());
+        assert_eq!(cache.stores(), 1, "a removal while deciding: nothing stored");
+        assert!(!across.allows(b"a.b.other-token", 1000));
+    }
+
     #[test]
     fn the_shards_together_keep_the_byte_budget() {
         for (entries, budget) in [(256, 6_710_885), (65_536, 1 << 20), (16, 1 << 16)] {

@@ -208,6 +208,12 @@ impl Remote {
         self.removals.load(Ordering::Acquire)
     }
 
+    /// Counts a removal as a refresh that dropped a key does (tests of what reads the count).
+    #[cfg(test)]
+    pub(crate) fn count_removal(&self) {
+        self.removals.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// How many sets have been swapped in so far (a decision that found no key can tell
     /// whether another thread's fetch brought new ones since).
     pub fn generation(&self) -> u64 {
