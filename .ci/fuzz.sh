@@ -3,7 +3,7 @@
 # its committed corpus (fuzz/corpus/<target>/ is never modified). Any crash, timeout or
 # out-of-memory fails the script; the crashing input is printed as hex, base64 and Debug.
 #
-#   bash .ci/fuzz.sh                    # FUZZ_SECONDS=40 per target (10 targets: ~7 min + build)
+#   bash .ci/fuzz.sh                    # FUZZ_SECONDS=40 per target (11 targets: ~7.5 min + build)
 #   FUZZ_SECONDS=600 bash .ci/fuzz.sh   # a longer run; see docs/fuzzing.md for campaigns
 #   FUZZ_TARGETS="token event" bash .ci/fuzz.sh
 set -euo pipefail

@@ -71,6 +71,88 @@ fn handle_cached(r: &'static mut Ready) -> Option<String> {
     black_box(r.cached.handle(event, r.f.now, &mut r.scratch).response.to_json())
 }
 
+/// The same decision with the key fetched from `JWT_JWKS_URL` (issue 17) instead of `JWT_JWKS`:
+/// what choosing among fetched keys (a lock-free load of the current set) costs. The setup
+/// serves the JWKS once from a loopback server and fetches it as the cold start does.
+struct Fetched {
+    f: Fixture,
+    scratch: Scratch,
+    authorizer: jwt_authorizer::Authorizer,
+}
+
+fn fetched() -> &'static mut Fetched {
+    fetched_by(false)
+}
+
+/// The same with `JWT_OIDC_DISCOVERY=on`: the key bound to its issuer, so the decision reads
+/// the token's unverified `iss` first to choose the set.
+fn discovered() -> &'static mut Fetched {
+    fetched_by(true)
+}
+
+fn fetched_by(discovery: bool) -> &'static mut Fetched {
+    use std::io::{Read, Write};
+    let f = Fixture::new();
+    let jwks = f
+        .authorizer
+        .keys()
+        .iter()
+        .next()
+        .expect("the fixture's key")
+        .to_jwk(common::KID, jwt_authorizer::jwt::header::Alg::RS256);
+    let body = serde_json::json!({ "keys": [jwks] }).to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    // Discovery: the issuer is this server, whose document names it and points at /jwks.
+    let origin = url.trim_end_matches("/jwks").to_owned();
+    let doc = serde_json::json!({ "issuer": origin, "jwks_uri": url }).to_string();
+    let answers = if discovery { vec![doc, body] } else { vec![body] };
+    let server = std::thread::spawn(move || {
+        for body in answers {
+            let (mut conn, _) = listener.accept().expect("the fetch");
+            let mut head = [0u8; 4096];
+            let _ = conn.read(&mut head);
+            let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+            conn.write_all(answer.as_bytes()).expect("answer");
+        }
+    });
+    let issuer = if discovery { origin.clone() } else { common::ISSUER.to_owned() };
+    let env = |k: &str| match k {
+        "JWT_JWKS_URL" if !discovery => Some(url.clone()),
+        "JWT_OIDC_DISCOVERY" if discovery => Some("on".to_owned()),
+        "JWT_ISSUER" => Some(issuer.clone()),
+        "JWT_AUTHORIZED_PARTIES" => Some(common::AZP.to_owned()),
+        _ => None,
+    };
+    let authorizer = jwt_authorizer::config::load(env).expect("configuration").authorizer;
+    jwt_authorizer::function::refresh::cold_start(&authorizer, f.now).expect("cold start");
+    server.join().expect("served");
+    let mut scratch = Scratch::default();
+    let mut f = f;
+    if discovery {
+        // The fixture's token, issued by this server instead.
+        let claims = serde_json::json!({ "azp": common::AZP, "exp": f.now + 3600, "iat": f.now - 10, "iss": origin, "nbf": f.now - 15, "sub": "user_2lNbUv6JgT3yQ9mZkP1xR8wVd4E" });
+        let private =
+            std::fs::read(format!("{}/tests/fixtures/rsa2048-a.key.pem", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let signer = jwt_authorizer::jwt::mint::Signer::from_pkcs8(&private).unwrap();
+        f.token = signer.sign(&claims, jwt_authorizer::jwt::header::Alg::RS256, Some(common::KID));
+    }
+    assert_eq!(authorizer.decide(f.token.as_bytes(), f.now, &mut scratch), Ok(()));
+    Box::leak(Box::new(Fetched { f, scratch, authorizer }))
+}
+
+#[library_benchmark]
+#[bench::rs256(setup = discovered)]
+fn decide_discovered(r: &'static mut Fetched) -> bool {
+    black_box(r.authorizer.decide(black_box(r.f.token.as_bytes()), r.f.now, &mut r.scratch).is_ok())
+}
+
+#[library_benchmark]
+#[bench::rs256(setup = fetched)]
+fn decide_fetched(r: &'static mut Fetched) -> bool {
+    black_box(r.authorizer.decide(black_box(r.f.token.as_bytes()), r.f.now, &mut r.scratch).is_ok())
+}
+
 /// The function's own per-invocation step (`function::handler::Function::reply`: decision, logging,
 /// response JSON), without and with metrics: what metrics cost is the difference.
 struct Replying {
@@ -196,7 +278,8 @@ library_benchmark_group!(
 
 library_benchmark_group!(
     name = floor;
-    benchmarks = ring_verify, decide, decide_cached, handle, handle_cached, jsonwebtoken_decode
+    benchmarks = ring_verify, decide, decide_cached, handle, handle_cached, jsonwebtoken_decode, decide_fetched,
+        decide_discovered
 );
 
 library_benchmark_group!(

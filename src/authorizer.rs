@@ -58,6 +58,9 @@ impl Store for NoStore {
 #[derive(Clone, Debug)]
 pub struct Authorizer {
     keys: KeySet,
+    /// Keys fetched from `JWT_JWKS_URL` (`None`: networkless, the default).
+    #[cfg(feature = "remote-keys")]
+    remote: Option<std::sync::Arc<crate::jwks::Remote>>,
     /// The header's `alg` allowlist (`JWT_ALGORITHMS`).
     algorithms: AlgSet,
     policy: Policy,
@@ -179,7 +182,18 @@ impl Authorizer {
         token_header: String,
         format: Format,
     ) -> Authorizer {
-        Authorizer { keys, algorithms, policy, context, cookie, token_header, token_query: None, format }
+        Authorizer {
+            keys,
+            #[cfg(feature = "remote-keys")]
+            remote: None,
+            algorithms,
+            policy,
+            context,
+            cookie,
+            token_header,
+            token_query: None,
+            format,
+        }
     }
 
     /// This authorizer reading REST REQUEST and WebSocket events' token from the query-string
@@ -187,6 +201,19 @@ impl Authorizer {
     pub fn with_token_query(mut self, name: Option<String>) -> Authorizer {
         self.token_query = name;
         self
+    }
+
+    #[cfg(feature = "remote-keys")]
+    /// With keys fetched by URL as well ([`crate::jwks`]), next to the static ones.
+    pub fn with_remote(mut self, remote: std::sync::Arc<crate::jwks::Remote>) -> Authorizer {
+        self.remote = Some(remote);
+        self
+    }
+
+    #[cfg(feature = "remote-keys")]
+    /// The fetched keys, when `JWT_JWKS_URL` is set.
+    pub fn remote(&self) -> Option<&std::sync::Arc<crate::jwks::Remote>> {
+        self.remote.as_ref()
     }
 
     /// The public keys tokens are verified with.
@@ -258,14 +285,36 @@ impl Authorizer {
         let parts = token::split(token)?;
         // Header → algorithm and key, before any crypto.
         let len = b64::decode(parts.header, &mut s.header)?.len();
+        // The fetched keys as they are now (lock-free; `None` when networkless).
+        #[cfg(feature = "remote-keys")]
+        let fetched = self.remote.as_deref().map(crate::jwks::Remote::snapshot);
+        // With discovered keys (bound to their issuer), the unverified `iss` chooses the set
+        // only; the claims are decoded again, and `iss` checked, behind the signature.
+        #[cfg(feature = "remote-keys")]
+        let iss: Option<String> = match self.remote.as_deref() {
+            Some(r) if r.binds_issuers() => {
+                let len = b64::decode(parts.claims, &mut s.claims)?.len();
+                let read = |c: Value<'_, '_>| c.get("iss").and_then(|v| v.as_str()).map(str::to_owned);
+                s.parser.parse(&mut s.claims, len, read).ok().flatten()
+            }
+            _ => None,
+        };
         let key = s
             .parser
             .parse(&mut s.header, len, |h| {
                 let h = header::parse(h, self.algorithms)?;
-                Ok::<_, Rejection>((self.keys.select(h.kid, h.alg)?, h.alg))
+                #[cfg(feature = "remote-keys")]
+                let key = match &fetched {
+                    None => self.keys.select(h.kid, h.alg).map_err(Reason::from),
+                    Some(f) => crate::jwks::select::select(&self.keys, f, h.kid, h.alg, now, iss.as_deref()),
+                };
+                #[cfg(not(feature = "remote-keys"))]
+                let key = self.keys.select(h.kid, h.alg).map_err(Reason::from);
+                Ok::<_, Rejection>((key, h.alg))
             })
             .and_then(|r| r);
         let (key, alg) = key?;
+        let key = key?;
         // Signature (RFC 7515 §5.2 step 8); a wrong-length signature is simply wrong.
         let mut sig = [0u8; MAX_SIGNATURE_LEN];
         let sig = b64::decode(parts.signature, &mut sig).map_err(|_| Rejection::BadSignature)?;

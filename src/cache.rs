@@ -394,6 +394,11 @@ impl CachedAuthorizer {
         &self.cache
     }
 
+    /// Forgets every decision (a refresh of the fetched keys removed a key).
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
+    }
+
     /// [`Authorizer::decide`], answered from the cache when it can be (no allocation then).
     pub fn decide(&mut self, token: &[u8], now: u64, scratch: &mut Scratch) -> Result<(), Denial> {
         self.authorizer.decide_cached(token, now, scratch, &mut self.cache)

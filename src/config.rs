@@ -55,7 +55,7 @@ pub struct Loaded {
 }
 
 /// Every variable read, for documentation and the CLI.
-pub const VARIABLES: [&str; 21] = [
+pub const VARIABLES: [&str; 26] = [
     "JWT_PUBLIC_KEY",
     "JWT_JWKS",
     "JWT_JWKS_FILE",
@@ -77,6 +77,11 @@ pub const VARIABLES: [&str; 21] = [
     "JWT_TOKEN_HEADER",
     "JWT_RUNTIME_PIPELINING",
     "JWT_TOKEN_QUERY",
+    "JWT_JWKS_URL",
+    "JWT_JWKS_REFRESH_SECONDS",
+    "JWT_JWKS_MIN_REFRESH_SECONDS",
+    "JWT_JWKS_TIMEOUT_MS",
+    "JWT_OIDC_DISCOVERY",
 ];
 
 /// The `AWS_LAMBDA_*` variables the function reads (Lambda sets them:
@@ -267,8 +272,15 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         }
     }
     let keys = KeySet::new(pem, jwks);
-    if keys.is_empty() {
-        return Err(err("JWT_PUBLIC_KEY", "no key configured: set JWT_PUBLIC_KEY, JWT_JWKS or JWT_JWKS_FILE"));
+    #[cfg(feature = "remote-keys")]
+    let remote = crate::jwks::settings::from_env(&env)?;
+    #[cfg(not(feature = "remote-keys"))]
+    let remote = value(&env, "JWT_JWKS_URL")?;
+    if keys.is_empty() && remote.is_none() {
+        return Err(err(
+            "JWT_PUBLIC_KEY",
+            "no key configured: set JWT_PUBLIC_KEY, JWT_JWKS, JWT_JWKS_FILE or JWT_JWKS_URL",
+        ));
     }
 
     let leeway = match get("JWT_LEEWAY_SECONDS") {
@@ -359,9 +371,36 @@ pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError>
         Some(v) if v.trim().eq_ignore_ascii_case("off") => false,
         Some(_) => return Err(err("JWT_RUNTIME_PIPELINING", "must be on or off")),
     };
-    let authorizer =
+    #[cfg_attr(not(feature = "remote-keys"), allow(unused_mut))]
+    let mut authorizer =
         Authorizer::new(keys, algorithms, policy, context, cookie, token_header, format).with_token_query(token_query);
+    #[cfg(feature = "remote-keys")]
+    if let Some(settings) = remote {
+        authorizer = authorizer.with_remote(std::sync::Arc::new(remote_keys(&env, settings)?));
+    }
+    #[cfg(not(feature = "remote-keys"))]
+    if remote.is_some() {
+        return Err(err("JWT_JWKS_URL", "this build cannot fetch keys (built without the cargo feature remote-keys)"));
+    }
     Ok(Loaded { authorizer, cache, metrics, pipelining, warnings })
+}
+
+#[cfg(feature = "remote-keys")]
+/// The fetched keys' state for `settings` (nothing fetched yet: the cold start does that),
+/// trusting `SSL_CERT_FILE` or the system bundle when a URL is `https://`.
+fn remote_keys(
+    env: &impl Fn(&str) -> Option<String>,
+    settings: crate::jwks::settings::Settings,
+) -> Result<crate::jwks::Remote, ConfigError> {
+    use crate::jwks::roots;
+    let roots = if settings.urls.iter().chain(settings.discovery.iter().map(|d| &d.url)).any(|u| u.tls) {
+        let var =
+            if env(roots::VARIABLE).is_some_and(|v| !v.trim().is_empty()) { roots::VARIABLE } else { "JWT_JWKS_URL" };
+        roots::load(env).map_err(|why| ConfigError::new(var, why))?.0
+    } else {
+        rustls::RootCertStore::empty()
+    };
+    Ok(crate::jwks::Remote::new(settings, roots))
 }
 
 /// The comma-separated items of a list; an empty item (`a,,b`, a leading or trailing comma)

@@ -14,6 +14,7 @@
 //! 4. [`jwt::header`] — the JOSE header: the `alg` allowlist, `crit`, `typ`, `kid`.
 //! 5. [`jwt::keys`] — the public keys (RSA, EC, Ed25519; loaded by [`jwt::pem`] and
 //!    [`jwt::jwks`]) and the one the header selects, only of a type that fits its `alg`.
+//!    With `JWT_JWKS_URL`, [`jwks`] adds the fetched ones ([`jwks::select`]).
 //! 6. [`jwt::verify`] — the signature check with `ring`.
 //! 7. [`jwt::claims`] — the claims behind a valid signature: time, subject, issuer,
 //!    audience, `azp`, rules ([`jwt::path`]); a refusal is a [`jwt::Rejection`].
@@ -38,6 +39,11 @@ pub mod authorizer;
 
 /// The `exp`-aware decision cache for repeated tokens.
 pub mod cache;
+
+/// Keys from the issuer: JWKS fetched by URL (`JWT_JWKS_URL`), refreshed, chosen by `kid`.
+/// Its fetch reads responses with [`function::runtime::http`] (the one import against the
+/// grain: that reader is generic over `Read` and knows nothing of Lambda).
+pub mod jwks;
 
 /// The decision cache shared by the workers of one process (Managed Instances).
 pub mod shared_cache;

@@ -23,6 +23,12 @@ fn main() -> ExitCode {
         }
     };
     loaded.warnings.iter().for_each(|w| log::warn(w));
+    // JWT_JWKS_URL, JWT_OIDC_DISCOVERY: the keys are fetched inside init.
+    #[cfg(feature = "remote-keys")]
+    if let Err(e) = jwt_authorizer::function::refresh::cold_start(&loaded.authorizer, handler::now()) {
+        handler::report_init_error(&e);
+        return ExitCode::FAILURE;
+    }
     let mut client = match runtime::Client::from_env() {
         Ok(client) => client,
         Err(runtime::Error::BadApi(why)) => {

@@ -72,11 +72,15 @@ pub enum Reason {
     // -- authorization (authentic, current token) ---------------------------------------
     /// A `JWT_REQUIRE` rule does not hold: the caller is known but not allowed (403).
     RuleFailed,
+    // -- keys from the issuer (`JWT_JWKS_URL`) ------------------------------------------
+    /// No configured key matches, and no fetched key set is usable (none fetched yet, or
+    /// every one past its 24 h stale limit): the keys cannot be had, so the token is refused.
+    KeysUnavailable,
 }
 
 impl Reason {
     /// Every reason, in declaration order (`reason as usize` is its index).
-    pub const ALL: [Reason; 28] = [
+    pub const ALL: [Reason; 29] = [
         Reason::MissingToken,
         Reason::BadScheme,
         Reason::BadEvent,
@@ -105,6 +109,7 @@ impl Reason {
         Reason::MissingAzp,
         Reason::WrongAzp,
         Reason::RuleFailed,
+        Reason::KeysUnavailable,
     ];
 
     /// The stable code logged and printed for this reason.
@@ -138,6 +143,7 @@ impl Reason {
             Reason::MissingAzp => "missing_azp",
             Reason::WrongAzp => "wrong_azp",
             Reason::RuleFailed => "rule_failed",
+            Reason::KeysUnavailable => "keys_unavailable",
         }
     }
 
@@ -194,7 +200,7 @@ mod tests {
     /// Every reason, written out independently of `code()`: its code and the HTTP status
     /// class a REST API gives it (403 only for an authentic caller who fails a rule; on HTTP
     /// APIs every refusal is a 403, see tests/responses.rs).
-    const TABLE: [(Reason, &str, u16); 28] = [
+    const TABLE: [(Reason, &str, u16); 29] = [
         (Reason::MissingToken, "missing_token", 401),
         (Reason::BadScheme, "bad_scheme", 401),
         (Reason::BadEvent, "bad_event", 401),
@@ -223,6 +229,7 @@ mod tests {
         (Reason::MissingAzp, "missing_azp", 401),
         (Reason::WrongAzp, "wrong_azp", 401),
         (Reason::RuleFailed, "rule_failed", 403),
+        (Reason::KeysUnavailable, "keys_unavailable", 401),
     ];
 
     /// The row of `r` in [`TABLE`]. No wildcard arm: a new variant does not compile until it
@@ -257,6 +264,7 @@ mod tests {
             Reason::MissingAzp => 25,
             Reason::WrongAzp => 26,
             Reason::RuleFailed => 27,
+            Reason::KeysUnavailable => 28,
         }
     }
 
@@ -310,7 +318,7 @@ mod tests {
     }
 
     /// The JWT core's rejections become the reasons of the same name: 25 distinct codes, and
-    /// the other three are the event's (finding the token).
+    /// the other three are the event's (finding the token), and one the fetched keys'.
     #[test]
     fn every_rejection_keeps_its_name_and_code() {
         let converted: Vec<Reason> = Rejection::ALL.iter().map(|r| Reason::from(*r)).collect();
@@ -318,6 +326,6 @@ mod tests {
             assert_eq!(format!("{rejection:?}"), format!("{reason:?}"));
         }
         let rest: Vec<Reason> = Reason::ALL.iter().copied().filter(|r| !converted.contains(r)).collect();
-        assert_eq!(rest, [Reason::MissingToken, Reason::BadScheme, Reason::BadEvent]);
+        assert_eq!(rest, [Reason::MissingToken, Reason::BadScheme, Reason::BadEvent, Reason::KeysUnavailable]);
     }
 }

@@ -96,6 +96,15 @@ impl SharedCache {
         self.shards.len()
     }
 
+    /// Forgets every decision, shard by shard (a refresh of the fetched keys removed a key).
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            if let Some(mut c) = lock(shard) {
+                c.clear();
+            }
+        }
+    }
+
     /// Lookups that found no answer so far.
     pub fn misses(&self) -> u64 {
         self.misses.load(Ordering::Relaxed)
@@ -191,8 +200,49 @@ impl SharedAuthorizer {
     }
 
     /// [`Authorizer::handle`], with the token's answer from the shared cache when it can be.
+    /// With fetched keys, an answer is stored only if no refresh removed a key while it was
+    /// decided (another worker may have cleared the cache in between: the answer could rest
+    /// on the removed key).
     pub fn handle(&self, event: &[u8], now: u64, scratch: &mut Scratch) -> Handled {
+        #[cfg(feature = "remote-keys")]
+        if let Some(remote) = self.authorizer.remote() {
+            let mut guarded = Unremoved { cache: &self.cache, remote, removals: remote.removals() };
+            return self.authorizer.handle_cached(event, now, scratch, &mut guarded);
+        }
         self.authorizer.handle_cached(event, now, scratch, &mut &self.cache)
+    }
+}
+
+#[cfg(feature = "remote-keys")]
+/// The shared cache, storing nothing once a refresh has removed a key since `removals` was read.
+struct Unremoved<'a> {
+    cache: &'a SharedCache,
+    remote: &'a crate::jwks::Remote,
+    removals: u64,
+}
+
+#[cfg(feature = "remote-keys")]
+impl Store for Unremoved<'_> {
+    fn allows(&mut self, token: &[u8], now: u64) -> bool {
+        (&mut self.cache).allows(token, now)
+    }
+    fn find_answer(&mut self, token: &[u8], now: u64, iam: bool) -> Option<(String, Map<String, Value>)> {
+        (&mut self.cache).find_answer(token, now, iam)
+    }
+    // The check is made under the shard's lock: a refresh counts its removal before it clears
+    // (taking each lock), so a store either sees the count and stores nothing, or is done
+    // before the clear reaches its shard.
+    fn store_allow(&mut self, token: &[u8], now: u64, exp: f64) {
+        if let Some(mut c) = lock(self.cache.shard(token)).filter(|_| self.remote.removals() == self.removals) {
+            c.store_allow(token, now, exp);
+            self.cache.stores.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    fn store_answer(&mut self, token: &[u8], now: u64, exp: f64, iam: bool, ctx: &Map<String, Value>) {
+        if let Some(mut c) = lock(self.cache.shard(token)).filter(|_| self.remote.removals() == self.removals) {
+            c.store_answer(token, now, exp, iam, ctx);
+            self.cache.stores.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -205,6 +255,28 @@ impl std::fmt::Debug for SharedAuthorizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A decision that started before a refresh removed a key is not stored after it: the
+    /// refresh may have cleared the cache in between, and that answer may rest on the removed
+    /// key. (Networkless, nothing is fetched: the URL is never asked.)
+    #[cfg(feature = "remote-keys")]
+    #[test]
+    fn an_answer_decided_across_a_key_removal_is_not_stored() {
+        let env = |k: &str| (k == "JWT_JWKS_URL").then(|| "http://127.0.0.1:9/jwks".to_owned());
+        let authorizer = crate::config::load(env).unwrap().authorizer;
+        let remote = authorizer.remote().unwrap().clone();
+        let cache = SharedCache::new(64, 300);
+        let token = b"a.b.c-some-token";
+        let mut before = Unremoved { cache: &cache, remote: &remote, removals: remote.removals() };
+        before.store_allow(token, 1000, 2000.0);
+        assert_eq!(cache.stores(), 1, "no removal since the decision began: stored");
+        let mut across = Unremoved { cache: &cache, remote: &remote, removals: remote.removals() };
+        remote.count_removal();
+        across.store_allow(b"a.b.other-token", 1000, 2000.0);
+        across.store_answer(b"a.b.other-token", 1000, 2000.0, false, &Map::new());
+        assert_eq!(cache.stores(), 1, "a removal while deciding: nothing stored");
+        assert!(!across.allows(b"a.b.other-token", 1000));
+    }
 
     #[test]
     fn the_shards_together_keep_the_byte_budget() {

@@ -217,3 +217,67 @@ fn mint_jwks_config_and_check_with_ec_and_ed25519_keys() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("verifies only ES256"), "{}", text(&out.stderr));
 }
+
+/// `config` with `JWT_JWKS_URL`: it fetches as the cold start would and prints each fetched
+/// key's kid and RFC 7638 thumbprint with the fetch time, or why the fetch failed.
+#[test]
+#[cfg(feature = "remote-keys")]
+fn config_prints_the_fetched_keys_or_the_fetch_failure() {
+    use common::jwks_server::{Answer, JwksServer, jwks};
+    let server = JwksServer::http(|_| Answer::Json(jwks(&[("rsa2048-a", "a"), ("rsa2048-b", "b")])));
+    let url = server.url();
+    let out = cli(&["config"], &[("JWT_JWKS_URL", &url)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let thumbprint = |name: &str| {
+        let (n, e) = signer(name).public_components();
+        jwt_authorizer::jwt::keys::Key::from_modulus_exponent(&n, &e).unwrap().thumbprint()
+    };
+    assert!(stdout.contains("fetched keys: refresh every 3600 s"), "{stdout}");
+    assert!(stdout.contains(&format!("{url} (fetched at ")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("kid a: RSA 2048 bits, alg RS256, RFC 7638 thumbprint {}", thumbprint("rsa2048-a")))
+    );
+    assert!(
+        stdout.contains(&format!("kid b: RSA 2048 bits, alg RS256, RFC 7638 thumbprint {}", thumbprint("rsa2048-b")))
+    );
+    server.set(|_| Answer::Raw(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()));
+    let out = cli(&["config"], &[("JWT_JWKS_URL", &url)]);
+    assert_eq!(out.status.code(), Some(0), "a fetch failure does not fail the cold start");
+    assert!(text(&out.stdout).contains(&format!("{url}: fetch failed (status): HTTP 404")), "{}", text(&out.stdout));
+    let out = cli(&["config"], &[("JWT_JWKS_URL", "http://example.com/jwks")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("JWT_JWKS_URL"), "{}", text(&out.stderr));
+}
+
+/// `config` with discovery: the discovered set and the issuer it serves; a document naming
+/// another issuer fails as the cold start would (exit 2, naming JWT_ISSUER).
+#[test]
+#[cfg(feature = "remote-keys")]
+fn config_prints_discovered_keys_with_their_issuer_or_fails_on_a_mismatch() {
+    use common::jwks_server::{Answer, JwksServer, jwks};
+    for suffix in ["", "/"] {
+        let origin = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+        let mine = origin.clone();
+        let server = JwksServer::http_paths(move |_, path| {
+            let o = mine.get().unwrap();
+            match path {
+                "/keys" => Answer::Json(jwks(&[("rsa2048-a", "a")])),
+                _ => Answer::Json(
+                    serde_json::json!({ "issuer": format!("{o}{suffix}"), "jwks_uri": format!("{o}/keys") })
+                        .to_string(),
+                ),
+            }
+        });
+        origin.set(server.origin()).unwrap();
+        let issuer = server.origin();
+        let out = cli(&["config"], &[("JWT_ISSUER", &issuer), ("JWT_OIDC_DISCOVERY", "on")]);
+        if suffix.is_empty() {
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            assert!(text(&out.stdout).contains(&format!("1 keys, for issuer {issuer} only")), "{}", text(&out.stdout));
+        } else {
+            assert_eq!(out.status.code(), Some(2));
+            assert!(text(&out.stderr).contains("JWT_ISSUER"), "{}", text(&out.stderr));
+        }
+    }
+}

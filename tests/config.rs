@@ -425,3 +425,14 @@ fn runtime_pipelining_is_on_unless_turned_off_and_anything_else_fails_naming_it(
         refused(&[("JWT_RUNTIME_PIPELINING", bad)], "JWT_RUNTIME_PIPELINING");
     }
 }
+
+/// Built without the cargo feature `remote-keys`, the function cannot fetch: a `JWT_JWKS_URL`
+/// fails the cold start naming it rather than being ignored.
+#[test]
+#[cfg(not(feature = "remote-keys"))]
+fn without_the_fetcher_a_jwks_url_fails_the_cold_start() {
+    let pem = public_pem("rsa2048-a");
+    let e = load_err(&[("JWT_PUBLIC_KEY", &pem), ("JWT_JWKS_URL", "https://a.example/jwks")]);
+    assert_eq!(e.var, "JWT_JWKS_URL");
+    assert!(e.problem.contains("remote-keys"), "{e}");
+}

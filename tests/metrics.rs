@@ -172,7 +172,7 @@ fn no_token_can_name_a_metric_or_a_dimension() {
     }
     let v = assert_valid_emf(&m.flush(1_800_000_001_000).unwrap());
     let defs = v["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
-    assert_eq!(defs.len(), 3 + 28 + 4);
+    assert_eq!(defs.len(), 3 + Reason::ALL.len() + 4);
     let root_keys = v.as_object().unwrap().len();
     assert_eq!(root_keys, 1 + 1 + defs.len(), "_aws, FunctionName and one member per metric");
 }

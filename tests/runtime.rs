@@ -698,8 +698,7 @@ fn a_panic_fails_only_its_own_invocation_while_others_are_in_flight() {
         }
         Outcome::Response(inv.body.clone())
     });
-    let pool =
-        workers::start(8, &Endpoint::parse(&api.addr.to_string()).unwrap(), true, handler, Default::default());
+    let pool = workers::start(8, &Endpoint::parse(&api.addr.to_string()).unwrap(), true, handler, Default::default());
     api.wait_parked(8);
     let events: Vec<Vec<u8>> =
         (0..32).map(|i| if i == 5 { b"panic".to_vec() } else { format!("{{\"n\":{i}}}").into_bytes() }).collect();

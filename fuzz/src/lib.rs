@@ -12,6 +12,7 @@
 pub mod cache;
 pub mod ec;
 pub mod http;
+pub mod jwks;
 pub mod oracle;
 pub mod signed;
 

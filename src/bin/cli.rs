@@ -292,6 +292,14 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
         let kid = key.kid().unwrap_or("(none: matches any kid)");
         println!("  kid {kid}: {}, alg {alg}, RFC 7638 thumbprint {}", key.describe(), key.thumbprint());
     }
+    #[cfg(feature = "remote-keys")]
+    if let Some(remote) = a.remote()
+        && let Err(e) = show_fetched(remote)
+    {
+        eprintln!("{e}");
+        eprintln!("the function's cold start would fail with this configuration");
+        return Ok(ExitCode::from(2));
+    }
     let algs: Vec<&str> = Alg::ALL.iter().filter(|x| a.algorithms().contains(**x)).map(|x| x.name()).collect();
     println!("algorithms: {}", algs.join(", "));
     println!("issuer: {}", list(&p.issuers, "not checked"));
@@ -323,6 +331,68 @@ fn show_config(args: &[String]) -> Result<ExitCode, String> {
     }
     println!("ok: the function's cold start would succeed ({} warning(s))", loaded.warnings.len());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "remote-keys")]
+/// `JWT_JWKS_URL`: the settings, then a fetch of every URL as the cold start makes it, and the
+/// keys fetched (kid, thumbprint, URL, fetch time) or why not.
+/// Every source: the `JWT_JWKS_URL`s, then each discovered issuer's document. An `Err` when a
+/// discovery document names another issuer (the cold start would fail on it).
+fn show_fetched(remote: &jwt_authorizer::jwks::Remote) -> Result<(), String> {
+    use jwt_authorizer::jwks::Trigger;
+    let s = remote.settings();
+    println!(
+        "fetched keys: refresh every {} s, unknown kids at most every {} s per URL, timeout {} ms, used up to 24 h when a refresh fails",
+        s.refresh_seconds, s.min_refresh_seconds, s.timeout_ms
+    );
+    let now = jwt_authorizer::function::handler::now();
+    let report = remote.refresh(now, Trigger::ColdStart, std::time::Instant::now() + remote.timeout());
+    let snapshot = remote.snapshot();
+    let discovered = s.discovery.iter().map(|d| &d.url);
+    for (i, url) in s.urls.iter().chain(discovered).enumerate() {
+        let outcome = report.fetches.iter().find(|f| f.url == url.text);
+        match (snapshot.sets.get(i).cloned().flatten(), outcome.map(|f| &f.result)) {
+            (Some(set), _) => {
+                let serves = set.issuer.as_deref().map_or("any issuer".to_owned(), |i| format!("issuer {i} only"));
+                println!(
+                    "  {} (fetched at {} Unix seconds, {} keys, for {serves}):",
+                    url.text,
+                    set.fetched_at,
+                    set.keys.len()
+                );
+                for key in set.keys.iter() {
+                    let alg = key.alg().map_or("any allowed", |alg| alg.name());
+                    println!(
+                        "    kid {}: RSA {} bits, alg {alg}, RFC 7638 thumbprint {}",
+                        key.kid().unwrap_or("?"),
+                        key.modulus_bits(),
+                        key.thumbprint()
+                    );
+                }
+            }
+            (None, Some(Err(e))) => println!(
+                "  {}: fetch failed ({}): {e}; the function would serve and refuse with keys_unavailable until a fetch works",
+                url.text,
+                e.code()
+            ),
+            (None, _) => println!("  {}: not fetched", url.text),
+        }
+        if let Some(Ok((_, skipped))) = outcome.map(|f| &f.result) {
+            for k in skipped {
+                println!("    skipped key {}: {}", k.kid.as_deref().unwrap_or("(no kid)"), k.why);
+            }
+        }
+    }
+    match report
+        .fetches
+        .iter()
+        .find(|f| matches!(f.result, Err(jwt_authorizer::jwks::remote::RefreshError::IssuerMismatch)))
+    {
+        Some(f) => {
+            Err(format!("invalid configuration: JWT_ISSUER: the discovery document at {} names another issuer", f.url))
+        }
+        None => Ok(()),
+    }
 }
 
 /// The demo: a fixed configuration, real tokens signed now with the bundled demo key,

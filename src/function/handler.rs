@@ -18,7 +18,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// API Gateway maps the error message `Unauthorized` to HTTP 401.
 pub const UNAUTHORIZED: Outcome<'static> = Outcome::Error { error_type: "Unauthorized", message: "Unauthorized" };
 
-pub(crate) fn now() -> u64 {
+pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
@@ -60,7 +60,35 @@ impl Function {
 
     /// Answers one raw event at `now` and logs the verdict (with the invocation's ids).
     pub fn reply(&mut self, event: &[u8], now: u64, ctx: &log::Context<'_>) -> Outcome<'static> {
+        self.reply_by(event, now, ctx, None)
+    }
+
+    /// [`reply`](Self::reply) for an invocation due by `deadline`: a refresh of fetched keys
+    /// (`function::refresh::decide`) ends by then.
+    pub fn reply_by(
+        &mut self,
+        event: &[u8],
+        now: u64,
+        ctx: &log::Context<'_>,
+        deadline: Option<std::time::Instant>,
+    ) -> Outcome<'static> {
         let Function { cached, scratch, metrics } = self;
+        #[cfg(feature = "remote-keys")]
+        if let Some(remote) = cached.authorizer().remote().cloned() {
+            return serve(event, ctx, scratch, metrics.as_deref(), |s| {
+                let cached = std::cell::RefCell::new(cached);
+                crate::function::refresh::decide(
+                    &remote,
+                    now,
+                    deadline,
+                    s,
+                    |s| cached.borrow_mut().handle(event, now, s),
+                    || cached.borrow_mut().clear_cache(),
+                )
+            });
+        }
+        #[cfg(not(feature = "remote-keys"))]
+        let _ = deadline;
         serve(event, ctx, scratch, metrics.as_deref(), |s| cached.handle(event, now, s))
     }
 }
@@ -143,7 +171,7 @@ pub fn exit_after_last_line(metrics: Option<&SharedMetrics>, code: i32) -> ! {
 pub fn run(function: &mut Function, client: &mut Client, shutdown: &Shutdown) -> runtime::Error {
     let error = runtime::run(client, shutdown, |inv: &Invocation| {
         let ctx = log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
-        function.reply(&inv.body, now(), &ctx)
+        function.reply_by(&inv.body, now(), &ctx, inv.deadline)
     });
     if shutdown.stopping() {
         shutdown.stand_by(); // a connection that ends during shutdown is no failure

@@ -7,6 +7,11 @@ pub mod handler;
 /// A small blocking client for the Lambda Runtime API (replaces `lambda_runtime`).
 pub mod runtime;
 
+/// The fetched keys (`JWT_JWKS_URL`): fetched inside init, refreshed within an invocation's
+/// deadline, logged; the decision cache cleared when a key is removed.
+#[cfg(feature = "remote-keys")]
+pub mod refresh;
+
 /// Lambda Managed Instances: several workers in one process.
 pub mod workers;
 

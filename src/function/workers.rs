@@ -67,6 +67,17 @@ pub fn authorizer_handler(shared: Arc<SharedAuthorizer>, metrics: Option<Arc<Sha
         let ctx = log::Context { request_id: &inv.request_id, trace_id: &inv.trace_id };
         let now = crate::function::handler::now();
         crate::function::handler::serve(&inv.body, &ctx, scratch, metrics.as_deref(), |s| {
+            #[cfg(feature = "remote-keys")]
+            if let Some(remote) = shared.authorizer().remote() {
+                return crate::function::refresh::decide(
+                    remote,
+                    now,
+                    inv.deadline,
+                    s,
+                    |s| shared.handle(&inv.body, now, s),
+                    || shared.cache().clear(),
+                );
+            }
             shared.handle(&inv.body, now, s)
         })
     })
@@ -120,13 +131,7 @@ impl Drop for Living {
 /// serving invocations with `handler` until its connection fails or `shutdown` is stopping,
 /// pipelining each answer with the next `GET /next` when `pipelining`
 /// ([`Client::set_pipelining`]).
-pub fn start(
-    n: usize,
-    api: &Endpoint,
-    pipelining: bool,
-    handler: Arc<Handler>,
-    shutdown: Arc<Shutdown>,
-) -> Pool {
+pub fn start(n: usize, api: &Endpoint, pipelining: bool, handler: Arc<Handler>, shutdown: Arc<Shutdown>) -> Pool {
     let api = api.clone();
     spawn(n, move |id| {
         let mut client = Client::at(api.clone());

@@ -4,6 +4,7 @@
 //! Nothing here reads the clock: every decision is taken at [`NOW`].
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod jwks_server;
 pub mod runtime_api;
 
 use jwt_authorizer::config::{self, ConfigError};

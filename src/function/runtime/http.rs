@@ -406,8 +406,11 @@ fn content_length(value: &[u8]) -> Result<usize, Failure> {
     Ok(n)
 }
 
+/// What a body over [`MAX_BODY`] (announced or read) is called.
+pub const BODY_TOO_LARGE: &str = "response body larger than the limit";
+
 fn too_large() -> Failure {
-    protocol("response body larger than the limit")
+    protocol(BODY_TOO_LARGE)
 }
 
 /// Moves exactly `n` body bytes (buffered first, then from the stream) into `body`.
