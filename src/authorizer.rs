@@ -154,12 +154,20 @@ pub struct Work {
     pub cache_hits: u64,
     /// Decision-cache lookups that found nothing.
     pub cache_misses: u64,
+    /// Fetches of keys from the issuer (`JWT_JWKS_URL`, discovery) that failed around these
+    /// decisions.
+    pub key_fetch_failures: u64,
 }
 
 impl Scratch {
     /// What the decisions made with this scratch have done so far.
     pub fn work(&self) -> Work {
         self.token.work
+    }
+
+    /// Counts `n` failed fetches of keys, made around a decision with this scratch.
+    pub fn count_key_fetch_failures(&mut self, n: u64) {
+        self.token.work.key_fetch_failures += n;
     }
 }
 

@@ -25,10 +25,13 @@ fn main() -> ExitCode {
     loaded.warnings.iter().for_each(|w| log::warn(w));
     // JWT_JWKS_URL, JWT_OIDC_DISCOVERY: the keys are fetched inside init.
     #[cfg(feature = "remote-keys")]
-    if let Err(e) = jwt_authorizer::function::refresh::cold_start(&loaded.authorizer, handler::now()) {
-        handler::report_init_error(&e);
-        return ExitCode::FAILURE;
-    }
+    let fetch_failures = match jwt_authorizer::function::refresh::cold_start(&loaded.authorizer, handler::now()) {
+        Ok(n) => n,
+        Err(e) => {
+            handler::report_init_error(&e);
+            return ExitCode::FAILURE;
+        }
+    };
     let mut client = match runtime::Client::from_env() {
         Ok(client) => client,
         Err(runtime::Error::BadApi(why)) => {
@@ -41,6 +44,10 @@ fn main() -> ExitCode {
         }
     };
     let metrics = handler::metrics(loaded.metrics);
+    #[cfg(feature = "remote-keys")]
+    if let Some(m) = &metrics {
+        m.count_key_fetch_failures(fetch_failures);
+    }
     // SIGTERM (and SIGINT), at every concurrency: no new invocation, those in flight
     // answered (within `shutdown::GRACE`), the last metrics line, exit 0.
     let shutdown = Arc::new(Shutdown::new());

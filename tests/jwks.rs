@@ -524,6 +524,13 @@ mod binary {
         let mut out = String::new();
         child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
         assert!(out.contains("Denied.keys_unavailable"), "the metrics line counts keys_unavailable: {out}");
+        // The failed fetch of the cold start (and any failed refetch) is a metric too.
+        let failures: u64 = out
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["KeyFetchFailures"].as_u64())
+            .sum();
+        assert!(failures >= 1, "the metrics line counts the failed fetches: {out}");
     }
 }
 

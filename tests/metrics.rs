@@ -109,7 +109,7 @@ fn config(interval: u64) -> MetricsConfig {
 }
 
 fn sample(denied: Option<Reason>, cache: CacheUse, verified: bool, micros: u64) -> Sample {
-    Sample { denied, cache, verified, micros }
+    Sample { denied, cache, verified, micros, key_fetch_failures: 0 }
 }
 
 #[test]

@@ -119,7 +119,13 @@ pub(crate) fn serve(
         (false, true) => CacheUse::Miss,
         (false, false) => CacheUse::None,
     };
-    let sample = Sample { denied, cache, verified: after.verifications > before.verifications, micros };
+    let sample = Sample {
+        denied,
+        cache,
+        verified: after.verifications > before.verifications,
+        micros,
+        key_fetch_failures: after.key_fetch_failures - before.key_fetch_failures,
+    };
     if let Some(line) = metrics.record(&sample, now_ms()) {
         write_line(&line);
     }

@@ -4,7 +4,7 @@
 //! Specification: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>.
 //! A line carries one value per dimension key, so the only dimension is the function's name
 //! (`FunctionName`, from `AWS_LAMBDA_FUNCTION_NAME`): outcomes and deny reasons are metric
-//! names (`Allowed`, `Denied`, `Denied.expired`, …), a fixed set of at most 28 + 7, so no
+//! names (`Allowed`, `Denied`, `Denied.expired`, …), a fixed set of at most 29 + 8, so no
 //! input can create a metric. Nothing here is derived from a token.
 //!
 //! Decision time is kept as a histogram (192 log-linear buckets, ≤ 6.25% relative error) and
@@ -40,6 +40,8 @@ pub struct Sample {
     pub verified: bool,
     /// Event in → response out, microseconds.
     pub micros: u64,
+    /// Fetches of keys from the issuer that failed around this invocation (`JWT_JWKS_URL`).
+    pub key_fetch_failures: u64,
 }
 
 const SUB_BUCKETS: usize = 8;
@@ -74,6 +76,7 @@ struct Counts {
     cache_hits: u64,
     cache_misses: u64,
     verifications: u64,
+    key_fetch_failures: u64,
     time: [u32; BUCKETS],
     samples: u64,
 }
@@ -86,6 +89,7 @@ impl Default for Counts {
             cache_hits: 0,
             cache_misses: 0,
             verifications: 0,
+            key_fetch_failures: 0,
             time: [0; BUCKETS],
             samples: 0,
         }
@@ -106,6 +110,11 @@ impl Metrics {
         Metrics { config, function: function.to_owned(), last_flush_ms: now_ms, counts: Box::default() }
     }
 
+    /// Counts `n` failed fetches of keys outside any invocation (inside init).
+    pub fn count_key_fetch_failures(&mut self, n: u64) {
+        self.counts.key_fetch_failures += n;
+    }
+
     /// Adds one invocation (no allocation).
     pub fn record(&mut self, s: &Sample) {
         let c = &mut *self.counts;
@@ -119,6 +128,7 @@ impl Metrics {
             CacheUse::None => {}
         }
         c.verifications += u64::from(s.verified);
+        c.key_fetch_failures += s.key_fetch_failures;
         let b = &mut c.time[bucket(s.micros)];
         *b = b.saturating_add(1);
         c.samples += 1;
@@ -151,6 +161,10 @@ impl Metrics {
         metrics.push(("CacheHits".into(), "Count", c.cache_hits.to_string()));
         metrics.push(("CacheMisses".into(), "Count", c.cache_misses.to_string()));
         metrics.push(("Verifications".into(), "Count", c.verifications.to_string()));
+        // Only when keys are fetched and a fetch failed (`JWT_JWKS_URL`; see the README).
+        if c.key_fetch_failures > 0 {
+            metrics.push(("KeyFetchFailures".into(), "Count", c.key_fetch_failures.to_string()));
+        }
         let values: Vec<String> = time_values(&c.time).iter().map(|v| format!("{v}")).collect();
         metrics.push(("DecisionTime".into(), "Microseconds", format!("[{}]", values.join(","))));
 
@@ -183,6 +197,11 @@ impl SharedMetrics {
     }
 
     /// Records one invocation, and returns the line to write when the interval has passed.
+    /// Counts `n` failed fetches of keys outside any invocation (inside init).
+    pub fn count_key_fetch_failures(&self, n: u64) {
+        self.lock().count_key_fetch_failures(n);
+    }
+
     pub fn record(&self, sample: &Sample, now_ms: u64) -> Option<String> {
         let mut m = self.lock();
         m.record(sample);
@@ -256,6 +275,25 @@ mod tests {
         assert_eq!(calls, [format!("{line}\n")], "one call, the whole line");
     }
 
+    /// Issue 17: failed fetches of keys (inside init, or around an invocation) are a metric,
+    /// `KeyFetchFailures`, in the line that follows them, and only when there were any.
+    #[test]
+    fn failed_key_fetches_are_counted_when_there_are_any() {
+        let config = MetricsConfig { namespace: "N".into(), interval_seconds: 60 };
+        let mut m = Metrics::new(config, "f", 1_800_000_000_000);
+        let sample =
+            |n| Sample { denied: None, cache: CacheUse::None, verified: false, micros: 10, key_fetch_failures: n };
+        m.record(&sample(0));
+        let line = m.flush(1_800_000_000_001).unwrap();
+        assert!(!line.contains("KeyFetchFailures"), "{line}");
+        m.count_key_fetch_failures(1); // the cold start's
+        m.record(&sample(2));
+        let line: serde_json::Value = serde_json::from_str(&m.flush(1_800_000_000_002).unwrap()).unwrap();
+        assert_eq!(line["KeyFetchFailures"], 3);
+        let names = &line["_aws"]["CloudWatchMetrics"][0]["Metrics"];
+        assert!(names.as_array().unwrap().iter().any(|d| d["Name"] == "KeyFetchFailures" && d["Unit"] == "Count"));
+    }
+
     /// Issue 16: nothing is counted after the last line. `finish` keeps the counts locked
     /// while its `end` runs (it ends the process); a decision that comes to be counted then
     /// waits, and its answer (posted after counting) is never sent.
@@ -264,7 +302,7 @@ mod tests {
         use std::sync::{Arc, mpsc};
         let config = MetricsConfig { namespace: "N".into(), interval_seconds: 3600 };
         let metrics = Arc::new(SharedMetrics::new(Metrics::new(config, "f", 1_800_000_000_000)));
-        let sample = Sample { denied: None, cache: CacheUse::None, verified: false, micros: 10 };
+        let sample = Sample { denied: None, cache: CacheUse::None, verified: false, micros: 10, key_fetch_failures: 0 };
         assert_eq!(metrics.record(&sample, 1_800_000_000_001), None);
         let (last_tx, last) = mpsc::channel();
         let m = metrics.clone();

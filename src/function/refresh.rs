@@ -27,11 +27,12 @@ pub const ANSWER_RESERVE: Duration = Duration::from_millis(100);
 /// Least time worth starting a fetch in.
 pub const MIN_WINDOW: Duration = Duration::from_millis(50);
 
-/// Fetches every URL inside init (when `authorizer` has fetched keys); logs each outcome. A
-/// network failure is not an error (the function serves, refusing with `keys_unavailable`);
-/// a discovery document whose `issuer` is not the configured one is: it names `JWT_ISSUER`.
-pub fn cold_start(authorizer: &Authorizer, now: u64) -> Result<(), ConfigError> {
-    let Some(remote) = authorizer.remote() else { return Ok(()) };
+/// Fetches every URL inside init (when `authorizer` has fetched keys); logs each outcome and
+/// returns how many fetches failed (for the first metrics line). A network failure is not an
+/// error (the function serves, refusing with `keys_unavailable`); a discovery document whose
+/// `issuer` is not the configured one is: it names `JWT_ISSUER`.
+pub fn cold_start(authorizer: &Authorizer, now: u64) -> Result<u64, ConfigError> {
+    let Some(remote) = authorizer.remote() else { return Ok(0) };
     let report = remote.refresh(now, Trigger::ColdStart, Instant::now() + remote.timeout());
     log_report(&report);
     match report.fetches.iter().find(|f| matches!(f.result, Err(RefreshError::IssuerMismatch))) {
@@ -42,7 +43,7 @@ pub fn cold_start(authorizer: &Authorizer, now: u64) -> Result<(), ConfigError> 
                 f.url
             ),
         )),
-        None => Ok(()),
+        None => Ok(failures(&report)),
     }
 }
 
@@ -61,7 +62,7 @@ pub fn decide(
         && let Some(until) = window(deadline)
     {
         let report = remote.refresh(now, Trigger::Scheduled, until);
-        after(&report, &mut clear);
+        after(&report, &mut clear, scratch);
     }
     let generation = remote.generation();
     let handled = decide(scratch);
@@ -72,13 +73,14 @@ pub fn decide(
     }
     let Some(until) = window(deadline) else { return handled };
     let report = remote.refresh(now, Trigger::UnknownKid, until);
-    after(&report, &mut clear);
+    after(&report, &mut clear, scratch);
     // New keys, from this refresh or another thread's (waited for, or done meanwhile).
     if report.changed || remote.generation() != generation { decide(scratch) } else { handled }
 }
 
-fn after(report: &Report, clear: &mut impl FnMut()) {
+fn after(report: &Report, clear: &mut impl FnMut(), scratch: &mut Scratch) {
     log_report(report);
+    scratch.count_key_fetch_failures(failures(report));
     if report.removed {
         clear();
         log::info("jwks: a refresh removed a key; the decision cache was cleared");
@@ -90,6 +92,11 @@ fn window(deadline: Option<Instant>) -> Option<Instant> {
     let Some(deadline) = deadline else { return Some(Instant::now() + Duration::from_secs(3600)) };
     let until = deadline.checked_sub(ANSWER_RESERVE)?;
     (until.saturating_duration_since(Instant::now()) >= MIN_WINDOW).then_some(until)
+}
+
+/// How many of a refresh's fetches failed (each is a `KeyFetchFailures` in the metrics line).
+pub fn failures(report: &Report) -> u64 {
+    report.fetches.iter().filter(|f| f.result.is_err()).count() as u64
 }
 
 /// One log line per fetch: the URL, the outcome (keys taken, or the failure's code and
