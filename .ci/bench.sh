@@ -11,12 +11,12 @@
 #  3. the load generator (benches/loadgen, a Rust Runtime API server) against the real binary
 #     and the empty lambda_runtime functions (benches/empty-fn), interleaved rounds:
 #     - one invocation at a time -> FAILS when CPU/invoke exceeds 0.6 x the empty function's,
-#       or peak RSS 3 MiB; cold starts printed;
+#       or peak RSS 3.5 MiB (3 MiB before ES*/EdDSA and the key-fetching TLS client); cold starts printed;
 #     - Lambda Managed Instances: mixed real events with AWS_LAMBDA_MAX_CONCURRENCY=1, 2, 8 vs
 #       the empty run_concurrent function with 8 -> FAILS on any wrong, lost or doubled answer
 #       or more connections than workers, and (issue 9, CONCURRENCY_GATES, on by default) when
 #       8 workers serve < 1.0 x its invocations/s, use > 0.5 x its CPU per invocation (printed
-#       next to the floor: the generator's instant function alone), or peak at > 4 MiB RSS.
+#       next to the floor: the generator's instant function alone), or peak at > 4.5 MiB RSS.
 #       2 workers ÷ 1 is reported.
 #  4. the shared decision cache under contention (benches/shared_cache.rs): a cached decision
 #     with 8 threads hammering it vs 1, CPU per decision (target <= 2x; printed).
