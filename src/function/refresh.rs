@@ -108,12 +108,8 @@ pub fn log_report(report: &Report) {
             Ok((n, skipped)) => {
                 log::info(&format!("jwks: fetched {} ({n} keys, {ms} ms)", f.url));
                 for s in skipped {
-                    log::warn(&format!(
-                        "jwks: {}: skipped key {}: {}",
-                        f.url,
-                        s.kid.as_deref().unwrap_or("(no kid)"),
-                        s.why
-                    ));
+                    // The kid is the server's: quoted and escaped ({:?}), never a line of its own.
+                    log::warn(&format!("jwks: {}: skipped key {:?}: {}", f.url, s.kid.as_deref().unwrap_or(""), s.why));
                 }
             }
             Err(e) => log::warn(&format!("jwks: fetch of {} failed ({}): {e} ({ms} ms)", f.url, e.code())),

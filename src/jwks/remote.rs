@@ -323,9 +323,10 @@ impl Remote {
     }
 }
 
-/// The same key: kid, algorithm, modulus and exponent.
+/// The same key: kid, algorithm and key material (its RFC 7638 thumbprint: `n` and `e` for
+/// RSA, the curve and point for EC and OKP). A key replaced under the same kid is a removal.
 fn same(a: &Key, b: &Key) -> bool {
-    a.kid() == b.kid() && a.alg() == b.alg() && a.modulus() == b.modulus() && a.exponent() == b.exponent()
+    a.kid() == b.kid() && a.alg() == b.alg() && a.thumbprint() == b.thumbprint()
 }
 
 /// A discovery document (OpenID Connect Discovery 1.0 §3, §4.2): a JSON object whose
@@ -346,7 +347,15 @@ pub fn parse_discovery(body: &[u8], issuer: &str) -> Result<super::url::JwksUrl,
         return Err(RefreshError::IssuerMismatch);
     }
     let uri = doc.jwks_uri.ok_or(RefreshError::Document("the discovery document has no jwks_uri"))?;
-    super::url::parse(&uri).map_err(|_| RefreshError::Document("the discovery document's jwks_uri is not an https URL"))
+    let url = super::url::parse(&uri)
+        .map_err(|_| RefreshError::Document("the discovery document's jwks_uri is not an https URL"))?;
+    // Loopback `http://` is for a configured URL (tests, local runs), never one a remote
+    // document names: it would aim the fetch at this host's own services (the Lambda Runtime
+    // API on 127.0.0.1:9001, an extension).
+    if issuer.starts_with("https://") && !url.tls {
+        return Err(RefreshError::Document("the discovery document's jwks_uri is not an https URL"));
+    }
+    Ok(url)
 }
 
 /// A fetched body, by the rules of `JWT_JWKS` ([`parse_jwks`]), with at least one usable key,
@@ -357,7 +366,7 @@ pub fn parse(body: &[u8]) -> Result<(Vec<Key>, Vec<Skipped>), RefreshError> {
     let (keys, no_kid): (Vec<Key>, Vec<Key>) = keys.into_iter().partition(|k| k.kid().is_some());
     skipped.extend(no_kid.iter().map(|_| Skipped { kid: None, why: "no kid (fetched keys are chosen by kid)" }));
     if keys.is_empty() {
-        return Err(RefreshError::Document("no usable key (need an RSA signing key with a kid)"));
+        return Err(RefreshError::Document("no usable key (need a signing key with a kid)"));
     }
     Ok((keys, skipped))
 }
@@ -367,9 +376,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_key_replaced_under_the_same_kid_is_not_the_same_key() {
+        // EC and Ed25519 keys have no modulus or exponent: their material must be compared.
+        let x: [u8; 32] = std::array::from_fn(|i| i as u8 + 2);
+        let mut y = x;
+        y[0] ^= 1;
+        let a = Key::from_ed25519(&x).unwrap().with_kid(Some("k")).with_alg(Some(Alg::EdDSA));
+        let b = Key::from_ed25519(&y).unwrap().with_kid(Some("k")).with_alg(Some(Alg::EdDSA));
+        assert!(same(&a, &a.clone()));
+        assert!(!same(&a, &b), "an Ed25519 key replaced under the same kid");
+        let other_kid = Key::from_ed25519(&x).unwrap().with_kid(Some("j")).with_alg(Some(Alg::EdDSA));
+        assert!(!same(&a, &other_kid));
+    }
+
+    #[test]
     fn a_discovery_document_is_strict_json_with_the_issuer_exactly() {
         let ok = br#"{"issuer":"https://i.example","jwks_uri":"https://i.example/keys","x":[1,{"y":null}]}"#;
         assert_eq!(parse_discovery(ok, "https://i.example").unwrap().text, "https://i.example/keys");
+        // A loopback issuer (tests, local runs) may name a loopback http jwks_uri.
+        let local = br#"{"issuer":"http://127.0.0.1:8080","jwks_uri":"http://127.0.0.1:8080/keys"}"#;
+        assert!(parse_discovery(local, "http://127.0.0.1:8080").is_ok());
         assert!(matches!(parse_discovery(ok, "https://i.example/"), Err(RefreshError::IssuerMismatch)));
         assert!(matches!(parse_discovery(ok, "https://I.example"), Err(RefreshError::IssuerMismatch)));
         // Found by the fuzz target: a byte that is not UTF-8 in a member nobody reads.
@@ -377,7 +403,11 @@ mod tests {
         assert!(parse_discovery(stray, "https://i.example").is_err());
         let twice = br#"{"issuer":"https://i.example","issuer":"https://i.example","jwks_uri":"https://i.example/k"}"#;
         assert!(parse_discovery(twice, "https://i.example").is_err(), "a member given twice");
-        for bad in [&br#"{"issuer":"https://i.example","jwks_uri":"http://i.example/k"}"#[..], b"[]", b"", b"{}"] {
+        let runtime_api =
+            br#"{"issuer":"https://i.example","jwks_uri":"http://127.0.0.1:9001/2018-06-01/runtime/invocation/next"}"#;
+        for bad in
+            [&br#"{"issuer":"https://i.example","jwks_uri":"http://i.example/k"}"#[..], runtime_api, b"[]", b"", b"{}"]
+        {
             assert!(parse_discovery(bad, "https://i.example").is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }
