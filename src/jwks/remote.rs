@@ -311,8 +311,14 @@ impl Remote {
         let snapshot = self.current.load();
         let mut due = u64::MAX;
         for (source, set) in self.sources.iter().zip(&snapshot.sets) {
-            // A source being fetched right now (its lock taken) is due when that fetch says.
-            let Some(state) = source.try_lock() else { continue };
+            // A source being fetched right now (its lock taken): due now. Skipping it could
+            // store a later time than its fetch will need (this call may land after the
+            // fetcher's own), and scheduled refreshes would stop; "due now" costs the next
+            // decision one `try_lock` per source, and the next call here sets it right.
+            let Some(state) = source.try_lock() else {
+                due = 0;
+                continue;
+            };
             let at = match set {
                 None => state.next_retry,
                 Some(s) => s.fetched_at.saturating_add(self.settings.refresh_seconds).max(state.next_retry),
